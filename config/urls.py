@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from targets import views
+
+admin.site.site_header = _("TargetPilot administration")
+admin.site.site_title = _("TargetPilot")
+admin.site.index_title = _("Organisation, targets and actuals")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("targets/<int:target_id>/", views.target_detail, name="target-detail"),
+    path("language/", views.set_language, name="set-language"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("targets.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,167 @@
+"""Admin for non-developers: filters, search and inlines; writes go through services."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from targets import services
+from targets.models import Credit, Deal, OrgUnit, RoleAssignment, Target, TargetRevision, User
+
+
+class ChildUnitInline(admin.TabularInline):
+    model = OrgUnit
+    fk_name = "parent"
+    fields = ["name", "kind"]
+    extra = 0
+    show_change_link = True
+    verbose_name_plural = _("sub-units")
+
+
+class MemberInline(admin.TabularInline):
+    model = User
+    fk_name = "team"
+    fields = ["username", "display_name", "email", "is_active"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = _("members")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OrgUnit)
+class OrgUnitAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "parent"]
+    list_filter = ["kind", "parent"]
+    search_fields = ["name"]
+    inlines = [ChildUnitInline, MemberInline]
+    autocomplete_fields = ["parent"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.org_tree_rebuild()
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        services.org_tree_rebuild()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.org_tree_rebuild()
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 0
+    autocomplete_fields = ["unit"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "display_name", "team", "email", "is_active"]
+    list_filter = ["is_active", "role_assignments__role", "team"]
+    search_fields = ["username", "display_name", "email"]
+    autocomplete_fields = ["team"]
+    inlines = [RoleAssignmentInline]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Profile"), {"fields": ("display_name", "email", "team", "language")}),
+        (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+
+
+class RevisionInline(admin.TabularInline):
+    model = TargetRevision
+    fk_name = "target"
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "base_before",
+        "stretch_before",
+        "base_after",
+        "stretch_after",
+        "reason",
+        "decided_by",
+        "decided_at",
+        "proposal",
+    ]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "period", "measure", "base", "stretch", "original_base"]
+    list_filter = ["period", "measure", "owner_unit__kind"]
+    search_fields = ["owner_unit__name", "owner_user__username", "owner_user__display_name"]
+    autocomplete_fields = ["owner_unit", "owner_user"]
+    readonly_fields = ["original_base", "original_stretch", "period_start", "period_end"]
+    inlines = [RevisionInline]
+
+    def save_model(self, request, obj, form, change):
+        # Keep the stored bounds and company in step with the period and owner.
+        from targets.periods import Quarter
+
+        quarter = Quarter.parse(obj.period)
+        obj.period_start, obj.period_end = quarter.start, quarter.end
+        owner_unit = obj.owner_unit or (obj.owner_user.team if obj.owner_user else None)
+        if owner_unit is not None:
+            obj.company = services.company_of(owner_unit)
+        if not change:
+            obj.original_base, obj.original_stretch = obj.base, obj.stretch
+        super().save_model(request, obj, form, change)
+
+
+class CreditInline(admin.TabularInline):
+    model = Credit
+    extra = 0
+    fields = ["user", "percent", "amount_cents", "counts"]
+    readonly_fields = ["amount_cents", "counts"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Deal)
+class DealAdmin(admin.ModelAdmin):
+    list_display = [
+        "account",
+        "source",
+        "external_id",
+        "owner",
+        "amount",
+        "won",
+        "close_date",
+        "confirmed",
+    ]
+    list_filter = ["source", "won", "close_date", "stage"]
+    search_fields = ["account", "external_id", "owner__username", "owner__display_name"]
+    date_hierarchy = "close_date"
+    autocomplete_fields = ["owner"]
+    readonly_fields = ["created_by", "confirmed_by", "confirmed_at", "created_at", "updated_at"]
+    inlines = [CreditInline]
+
+    @admin.display(boolean=True, description=_("confirmed"))
+    def confirmed(self, obj: Deal) -> bool:
+        return obj.confirmed
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.deal_save_credits(deal=form.instance)
+
+
+@admin.register(TargetRevision)
+class TargetRevisionAdmin(admin.ModelAdmin):
+    list_display = ["target", "base_before", "base_after", "decided_by", "decided_at"]
+    list_filter = ["decided_at"]
+    search_fields = ["target__owner_unit__name", "target__owner_user__username", "reason"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,362 @@
+"""Shapes of API v1 (SPEC §10). Serializers validate shape; services decide."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from targets.figures import Figures
+from targets.models import Deal, DealSource, Measure, OrgUnit, Role, Target, TargetRevision, User
+
+ONE_DECIMAL = Decimal("0.1")
+CENT = Decimal("0.01")
+
+
+def _pct(value: Decimal | None) -> str | None:
+    return None if value is None else str(value.quantize(ONE_DECIMAL))
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value.quantize(CENT))
+
+
+class MoneyField(serializers.DecimalField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 16)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(**kwargs)
+
+
+# Organisation ------------------------------------------------------------------------
+
+
+class RoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+    unit = serializers.PrimaryKeyRelatedField(
+        queryset=OrgUnit.objects.all(), allow_null=True, required=False, default=None
+    )
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    email = serializers.EmailField()
+    team = serializers.IntegerField(source="team_id", allow_null=True)
+    language = serializers.CharField()
+    roles = RoleSerializer(many=True, source="role_assignments.all")
+
+
+class OrgUnitSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrgUnit
+        fields = ["id", "name", "parent", "kind"]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(
+        write_only=True, required=False, allow_blank=False, style={"input_type": "password"}
+    )
+    roles = RoleSerializer(many=True, source="role_assignments.all", required=False)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "password",
+            "display_name",
+            "email",
+            "team",
+            "roles",
+            "language",
+        ]
+
+
+# Figures -----------------------------------------------------------------------------
+
+
+class MonthFiguresSerializer(serializers.Serializer):
+    month = serializers.CharField(source="month.label")
+    actual = serializers.SerializerMethodField()
+    completion = serializers.SerializerMethodField()
+
+    def get_actual(self, obj) -> str:
+        return _money(obj.actual)
+
+    def get_completion(self, obj) -> str | None:
+        return _pct(obj.completion)
+
+
+class FiguresSerializer(serializers.Serializer):
+    """Percentages rounded to one decimal only here; every rule used the unrounded values."""
+
+    actual = serializers.SerializerMethodField()
+    completion = serializers.SerializerMethodField()
+    pace = serializers.SerializerMethodField()
+    stretch_progress = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(
+        choices=[("red", "red"), ("yellow", "yellow"), ("green", "green")], allow_null=True
+    )
+    allocation_coverage = serializers.SerializerMethodField()
+    incentive = serializers.SerializerMethodField()
+    expected_base = serializers.SerializerMethodField()
+    allocated_base = serializers.SerializerMethodField()
+    unallocated = serializers.SerializerMethodField()
+    monthly = MonthFiguresSerializer(many=True)
+
+    def get_actual(self, obj: Figures) -> str:
+        return _money(obj.actual)
+
+    def get_completion(self, obj: Figures) -> str | None:
+        return _pct(obj.completion)
+
+    def get_pace(self, obj: Figures) -> str | None:
+        return _pct(obj.pace)
+
+    def get_stretch_progress(self, obj: Figures) -> str | None:
+        return _pct(obj.stretch_progress)
+
+    def get_allocation_coverage(self, obj: Figures) -> str | None:
+        return _pct(obj.allocation_coverage)
+
+    def get_incentive(self, obj: Figures) -> str | None:
+        return _money(obj.incentive)
+
+    def get_expected_base(self, obj: Figures) -> str | None:
+        return _money(obj.expected_base)
+
+    def get_allocated_base(self, obj: Figures) -> str | None:
+        return _money(obj.allocated_base)
+
+    def get_unallocated(self, obj: Figures) -> str | None:
+        return _money(obj.unallocated)
+
+
+# Targets -----------------------------------------------------------------------------
+
+
+class PhasingField(serializers.ListField):
+    child = serializers.DecimalField(max_digits=7, decimal_places=6, min_value=Decimal(0))
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_length", 3)
+        kwargs.setdefault("max_length", 3)
+        super().__init__(**kwargs)
+
+
+class TargetInputSerializer(serializers.Serializer):
+    period = serializers.CharField(max_length=6)
+    measure = serializers.ChoiceField(choices=Measure.choices, default=Measure.REVENUE)
+    owner_unit = serializers.PrimaryKeyRelatedField(
+        queryset=OrgUnit.objects.all(), allow_null=True, required=False, default=None
+    )
+    owner_user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), allow_null=True, required=False, default=None
+    )
+    base = MoneyField(min_value=Decimal(0))
+    stretch = MoneyField(min_value=Decimal(0))
+    phasing = PhasingField(allow_null=True, required=False, default=None)
+    base_bonus = MoneyField(min_value=Decimal(0), allow_null=True, required=False, default=None)
+    stretch_bonus = MoneyField(min_value=Decimal(0), allow_null=True, required=False, default=None)
+
+    def validate(self, attrs):
+        if (attrs.get("owner_unit") is None) == (attrs.get("owner_user") is None):
+            raise serializers.ValidationError(
+                {"owner_unit": [_("Set exactly one owner: owner_unit or owner_user.")]}
+            )
+        return attrs
+
+
+class TargetUpdateSerializer(serializers.Serializer):
+    base = MoneyField(min_value=Decimal(0), required=False)
+    stretch = MoneyField(min_value=Decimal(0), required=False)
+    phasing = PhasingField(allow_null=True, required=False)
+    base_bonus = MoneyField(min_value=Decimal(0), allow_null=True, required=False)
+    stretch_bonus = MoneyField(min_value=Decimal(0), allow_null=True, required=False)
+    # Identity of a target is fixed once created; say so rather than ignore the field.
+    period = serializers.CharField(required=False)
+    measure = serializers.CharField(required=False)
+    owner_unit = serializers.IntegerField(required=False, allow_null=True)
+    owner_user = serializers.IntegerField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        target: Target = self.context["target"]
+        current = {
+            "period": target.period,
+            "measure": target.measure,
+            "owner_unit": target.owner_unit_id,
+            "owner_user": target.owner_user_id,
+        }
+        errors = {
+            name: [_("A target's period, measure and owner cannot change.")]
+            for name, value in current.items()
+            if name in attrs and attrs.pop(name) != value
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    owner_name = serializers.CharField(read_only=True)
+    phasing = serializers.ListField(
+        child=serializers.DecimalField(max_digits=7, decimal_places=6), allow_null=True
+    )
+    locked = serializers.SerializerMethodField()
+    figures = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Target
+        fields = [
+            "id",
+            "period",
+            "measure",
+            "owner_unit",
+            "owner_user",
+            "owner_name",
+            "base",
+            "stretch",
+            "original_base",
+            "original_stretch",
+            "phasing",
+            "base_bonus",
+            "stretch_bonus",
+            "locked",
+            "figures",
+        ]
+
+    def get_locked(self, obj: Target) -> bool:
+        return obj.is_locked(self.context["today"])
+
+    def get_figures(self, obj: Target) -> FiguresSerializer(allow_null=True):  # type: ignore[valid-type]
+        figures = self.context["figures"].get(obj.pk)
+        return FiguresSerializer(figures).data if figures else None
+
+
+class RevisionSerializer(serializers.ModelSerializer):
+    decided_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    decided_by_name = serializers.CharField(source="decided_by.__str__", read_only=True)
+
+    class Meta:
+        model = TargetRevision
+        fields = [
+            "id",
+            "base_before",
+            "stretch_before",
+            "base_after",
+            "stretch_after",
+            "reason",
+            "decided_by",
+            "decided_by_name",
+            "decided_at",
+            "proposal",
+        ]
+
+
+class TrendPointSerializer(serializers.Serializer):
+    period_label = serializers.CharField()
+    actual_cumulative = MoneyField()
+    base_expected = MoneyField()
+    stretch_expected = MoneyField()
+
+
+class TrendSerializer(serializers.Serializer):
+    target = serializers.IntegerField()
+    grain = serializers.CharField()
+    as_of = serializers.DateField()
+    points = TrendPointSerializer(many=True)
+
+
+class AsOfSerializer(serializers.Serializer):
+    as_of = serializers.DateField(required=False)
+
+
+class TrendQuerySerializer(AsOfSerializer):
+    grain = serializers.ChoiceField(choices=["week", "month"], default="week")
+
+
+# Deals -------------------------------------------------------------------------------
+
+
+class SplitSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
+    percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+
+
+class DealSerializer(serializers.ModelSerializer):
+    confirmed = serializers.BooleanField(read_only=True)
+    manual = serializers.BooleanField(source="is_manual", read_only=True)
+    splits = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Deal
+        fields = [
+            "id",
+            "source",
+            "external_id",
+            "account",
+            "owner",
+            "amount",
+            "stage",
+            "won",
+            "close_date",
+            "confirmed",
+            "manual",
+            "splits",
+            "created_by",
+            "confirmed_by",
+            "confirmed_at",
+            "source_modified_at",
+        ]
+
+    def get_splits(self, obj: Deal) -> SplitSerializer(many=True):  # type: ignore[valid-type]
+        return [{"user": c.user_id, "percent": str(c.percent)} for c in obj.credits.all()]
+
+
+class DealInputSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=[DealSource.MANUAL], default=DealSource.MANUAL)
+    external_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    account = serializers.CharField(max_length=200)
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
+    amount = MoneyField(min_value=Decimal(0))
+    stage = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    won = serializers.BooleanField(default=True)
+    close_date = serializers.DateField()
+    splits = SplitSerializer(many=True, required=False, allow_null=True, default=None)
+
+
+# Dashboard ---------------------------------------------------------------------------
+
+
+class DashboardQuerySerializer(AsOfSerializer):
+    unit = serializers.IntegerField(required=False)
+    period = serializers.RegexField(r"^\d{4}Q[1-4]$", required=False)
+
+
+class DashboardChildSerializer(serializers.Serializer):
+    unit = serializers.IntegerField(allow_null=True)
+    user = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+    target = serializers.IntegerField(allow_null=True)
+    figures = FiguresSerializer(allow_null=True)
+
+
+class VolatilitySerializer(serializers.Serializer):
+    month = serializers.CharField()
+    value = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)
+
+
+class DashboardSummarySerializer(serializers.Serializer):
+    unit = serializers.IntegerField(allow_null=True)
+    user = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+    period = serializers.CharField()
+    as_of = serializers.DateField()
+    target = serializers.IntegerField(allow_null=True)
+    figures = FiguresSerializer(allow_null=True)
+    children = DashboardChildSerializer(many=True)
+    volatility = VolatilitySerializer(many=True)
+    volatility_period = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)

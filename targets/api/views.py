@@ -1,0 +1,349 @@
+"""API v1 endpoints. Objects come from the access helpers: unseen → 404, not allowed → 403."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import django_filters
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action, api_view, permission_classes
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from targets import access, selectors, services
+from targets.figures import figures_for, trend
+from targets.models import Deal, OrgUnit, Target, User
+from targets.periods import Quarter
+
+from . import serializers as s
+
+AS_OF = OpenApiParameter("as_of", date, description="Figures as of this day (default today).")
+
+
+def _as_of(request) -> date:
+    query = s.AsOfSerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data.get("as_of") or timezone.localdate()
+
+
+@extend_schema(responses=s.MeSerializer)
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def me(request):
+    return Response(s.MeSerializer(request.user).data)
+
+
+# Organisation ------------------------------------------------------------------------
+
+
+class AdminWritesMixin:
+    """Everybody signed in may read; only administrators change the organisation."""
+
+    def check_admin(self) -> None:
+        if not access.can_manage_organisation(self.request.user):
+            raise PermissionDenied(_("Only administrators may change the organisation."))
+
+
+class OrgUnitViewSet(AdminWritesMixin, viewsets.ModelViewSet):
+    serializer_class = s.OrgUnitSerializer
+    filterset_fields = ["parent", "kind"]
+
+    def get_queryset(self):
+        return access.units_visible_to(self.request.user).order_by("pk")
+
+    def perform_create(self, serializer):
+        self.check_admin()
+        data = serializer.validated_data
+        serializer.instance = services.org_unit_save(
+            name=data["name"], kind=data["kind"], parent=data.get("parent")
+        )
+
+    def perform_update(self, serializer):
+        self.check_admin()
+        unit = serializer.instance
+        data = {**s.OrgUnitSerializer(unit).data, **serializer.validated_data}
+        parent = serializer.validated_data.get("parent", unit.parent)
+        serializer.instance = services.org_unit_save(
+            unit=unit, name=data["name"], kind=data["kind"], parent=parent
+        )
+
+    def perform_destroy(self, instance):
+        self.check_admin()
+        services.org_unit_delete(unit=instance)
+
+
+class UserViewSet(AdminWritesMixin, viewsets.ModelViewSet):
+    serializer_class = s.UserSerializer
+    filterset_fields = ["team"]
+
+    def get_queryset(self):
+        return (
+            access.users_visible_to(self.request.user)
+            .prefetch_related("role_assignments")
+            .order_by("pk")
+        )
+
+    def _save(self, serializer, user: User | None):
+        self.check_admin()
+        data = serializer.validated_data
+        current = s.UserSerializer(user).data if user else {}
+        roles = data.get("role_assignments", {}).get("all")
+        serializer.instance = services.user_save(
+            user=user,
+            username=data.get("username", current.get("username")),
+            display_name=data.get("display_name", current.get("display_name", "")),
+            email=data.get("email", current.get("email", "")),
+            team=data.get("team", user.team if user else None),
+            password=data.get("password"),
+            language=data.get("language", current.get("language", "")),
+            roles=None
+            if roles is None
+            else [services.RoleGrant(role=r["role"], unit=r.get("unit")) for r in roles],
+        )
+
+    def perform_create(self, serializer):
+        self._save(serializer, None)
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance)
+
+    def perform_destroy(self, instance):
+        self.check_admin()
+        instance.is_active = False
+        instance.save(update_fields=["is_active"])
+
+
+# Targets -----------------------------------------------------------------------------
+
+
+class TargetFilter(django_filters.FilterSet):
+    period = django_filters.CharFilter()
+    owner_unit = django_filters.NumberFilter()
+    owner_user = django_filters.NumberFilter()
+    status = django_filters.ChoiceFilter(
+        choices=[("red", "red"), ("yellow", "yellow"), ("green", "green")],
+        method="filter_status",
+    )
+
+    class Meta:
+        model = Target
+        fields = ["period", "owner_unit", "owner_user", "measure"]
+
+    def filter_status(self, queryset, name, value):
+        # Status is a figure, not a column: compute it for the filtered set, then keep ids.
+        as_of = _as_of(self.request)
+        figures = figures_for(queryset, as_of=as_of)
+        return queryset.filter(pk__in=[pk for pk, f in figures.items() if f.status == value])
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[AS_OF]),
+    retrieve=extend_schema(parameters=[AS_OF]),
+    create=extend_schema(request=s.TargetInputSerializer, responses={201: s.TargetSerializer}),
+    update=extend_schema(request=s.TargetUpdateSerializer, responses=s.TargetSerializer),
+    partial_update=extend_schema(request=s.TargetUpdateSerializer, responses=s.TargetSerializer),
+)
+class TargetViewSet(viewsets.ModelViewSet):
+    serializer_class = s.TargetSerializer
+    filterset_class = TargetFilter
+
+    def get_queryset(self):
+        return (
+            access.targets_visible_to(self.request.user)
+            .select_related("owner_unit", "owner_user")
+            .order_by("period_start", "owner_user_id", "owner_unit_id", "pk")
+        )
+
+    def _context(self, targets, as_of: date) -> dict:
+        return {
+            "request": self.request,
+            "today": timezone.localdate(),
+            "figures": figures_for(targets, as_of=as_of),
+        }
+
+    def _respond(self, target: Target, *, code: int = status.HTTP_200_OK) -> Response:
+        data = s.TargetSerializer(
+            target, context=self._context([target], _as_of(self.request))
+        ).data
+        return Response(data, status=code)
+
+    def list(self, request, *args, **kwargs):
+        as_of = _as_of(request)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        data = s.TargetSerializer(page, many=True, context=self._context(page, as_of)).data
+        return self.get_paginated_response(data)
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._respond(self.get_object())
+
+    def create(self, request, *args, **kwargs):
+        _as_of(request)
+        query = s.TargetInputSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        owner_unit, owner_user = data["owner_unit"], data["owner_user"]
+        if not access.can_set_target(request.user, owner_unit=owner_unit, owner_user=owner_user):
+            raise PermissionDenied(_("You may not set targets for this owner."))
+        target = services.target_create(
+            period=data["period"],
+            measure=data["measure"],
+            owner_unit=owner_unit,
+            owner_user=owner_user,
+            base=data["base"],
+            stretch=data["stretch"],
+            phasing=data["phasing"],
+            base_bonus=data["base_bonus"],
+            stretch_bonus=data["stretch_bonus"],
+            created_by=request.user,
+        )
+        return self._respond(target, code=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        target = self.get_object()
+        self._check_may_set(target)
+        query = s.TargetUpdateSerializer(
+            data=request.data, partial=kwargs.get("partial", False), context={"target": target}
+        )
+        query.is_valid(raise_exception=True)
+        services.target_update(target=target, **query.validated_data)
+        return self._respond(target)
+
+    def destroy(self, request, *args, **kwargs):
+        target = self.get_object()
+        self._check_may_set(target)
+        services.target_delete(target=target)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _check_may_set(self, target: Target) -> None:
+        if not access.can_set_target(
+            self.request.user, owner_unit=target.owner_unit, owner_user=target.owner_user
+        ):
+            raise PermissionDenied(_("You may not change this target."))
+
+    @extend_schema(responses=s.RevisionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def revisions(self, request, pk=None):
+        target = self.get_object()
+        revisions = target.revisions.select_related("decided_by")
+        page = self.paginate_queryset(revisions)
+        return self.get_paginated_response(s.RevisionSerializer(page, many=True).data)
+
+    @extend_schema(
+        parameters=[AS_OF, OpenApiParameter("grain", str, enum=["week", "month"])],
+        responses=s.TrendSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def trend(self, request, pk=None):
+        target = self.get_object()
+        query = s.TrendQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        as_of = query.validated_data.get("as_of") or timezone.localdate()
+        grain = query.validated_data["grain"]
+        points = trend(target, grain=grain, as_of=as_of)
+        return Response(
+            s.TrendSerializer(
+                {"target": target.pk, "grain": grain, "as_of": as_of, "points": points}
+            ).data
+        )
+
+
+# Deals -------------------------------------------------------------------------------
+
+
+class DealFilter(django_filters.FilterSet):
+    close_date_after = django_filters.DateFilter(field_name="close_date", lookup_expr="gte")
+    close_date_before = django_filters.DateFilter(field_name="close_date", lookup_expr="lte")
+
+    class Meta:
+        model = Deal
+        fields = ["source", "owner", "won"]
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.DealInputSerializer, responses={201: s.DealSerializer}),
+)
+class DealViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = s.DealSerializer
+    filterset_class = DealFilter
+
+    def get_queryset(self):
+        return access.deals_visible_to(self.request.user).prefetch_related("credits")
+
+    def create(self, request, *args, **kwargs):
+        query = s.DealInputSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        if not access.can_enter_deal_for(request.user, owner=data["owner"]):
+            raise PermissionDenied(_("You may not enter deals for this rep."))
+        splits = (
+            None
+            if data["splits"] is None
+            else [services.Split(user=x["user"], percent=x["percent"]) for x in data["splits"]]
+        )
+        deal = services.deal_create_manual(
+            author=request.user,
+            external_id=data["external_id"],
+            account=data["account"],
+            owner=data["owner"],
+            amount=data["amount"],
+            stage=data["stage"],
+            won=data["won"],
+            close_date=data["close_date"],
+            splits=splits,
+        )
+        return Response(s.DealSerializer(deal).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.DealSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        deal = self.get_object()
+        if not access.can_confirm_deal(request.user, deal):
+            raise PermissionDenied(
+                _("Only a manager of the deal's owner other than its author may confirm it.")
+            )
+        deal = services.deal_confirm(deal=deal, confirmed_by=request.user)
+        return Response(s.DealSerializer(deal).data)
+
+
+# Dashboard ---------------------------------------------------------------------------
+
+
+@extend_schema(
+    parameters=[
+        AS_OF,
+        OpenApiParameter("unit", int, description="Org unit (default: your own scope)."),
+        OpenApiParameter("period", str, description="Quarter like 2025Q2 (default: as_of's)."),
+    ],
+    responses=s.DashboardSummarySerializer,
+)
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def dashboard_summary(request):
+    query = s.DashboardQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    params = query.validated_data
+    as_of = params.get("as_of") or timezone.localdate()
+    period = Quarter.parse(params["period"]) if "period" in params else Quarter.of(as_of)
+    if "unit" in params:
+        unit = access.units_visible_to(request.user).filter(pk=params["unit"]).first()
+        if unit is None:
+            raise Http404
+        if not access.can_view_unit_figures(request.user, unit):
+            raise PermissionDenied(_("You may not see this unit's figures."))
+    else:
+        unit = selectors.default_unit_for(request.user)
+    summary = selectors.dashboard_summary(unit=unit, user=request.user, period=period, as_of=as_of)
+    return Response(s.DashboardSummarySerializer(summary).data)
+
+
+__all__ = ["DealViewSet", "OrgUnit", "OrgUnitViewSet", "TargetViewSet", "UserViewSet"]

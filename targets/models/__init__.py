@@ -1,0 +1,18 @@
+from .deals import Credit, Deal, DealSource
+from .org import OrgUnit, OrgUnitClosure, Role, RoleAssignment, UnitKind, User
+from .targets import Measure, Target, TargetRevision
+
+__all__ = [
+    "Credit",
+    "Deal",
+    "DealSource",
+    "Measure",
+    "OrgUnit",
+    "OrgUnitClosure",
+    "Role",
+    "RoleAssignment",
+    "Target",
+    "TargetRevision",
+    "UnitKind",
+    "User",
+]

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class UnitKind(models.TextChoices):
+    COMPANY = "company", _("Company")
+    REGION = "region", _("Region")
+    TEAM = "team", _("Team")
+
+
+class OrgUnit(models.Model):
+    """A node of the organisation tree: company → region → team (depth is free)."""
+
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # Status thresholds are a company setting (SPEC §5); only read on the tree's root.
+    status_red_below = models.DecimalField(
+        _("red below (%)"), max_digits=5, decimal_places=1, default=60
+    )
+    status_green_above = models.DecimalField(
+        _("green above (%)"), max_digits=5, decimal_places=1, default=80
+    )
+
+    class Meta:
+        verbose_name = _("org unit")
+        verbose_name_plural = _("org units")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "name"], name="unit_name_unique_among_siblings"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status_red_below__lte=models.F("status_green_above")),
+                name="unit_red_threshold_not_above_green",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrgUnitClosure(models.Model):
+    """Every (ancestor, descendant) pair of the tree, a unit being its own ancestor at depth 0.
+
+    Roll-ups and scoped permissions join through it, so subtree questions are one SQL join
+    instead of a recursive walk. Rebuilt by `org_tree_rebuild` after any tree change.
+    """
+
+    ancestor = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    descendant = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    depth = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ancestor", "descendant"], name="closure_pair_unique")
+        ]
+        indexes = [models.Index(fields=["descendant", "ancestor"])]
+
+    def __str__(self) -> str:
+        return f"{self.ancestor_id} → {self.descendant_id} ({self.depth})"
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    SALES_DIRECTOR = "sales_director", _("Sales director")
+    SALES_MANAGER = "sales_manager", _("Sales manager")
+    HRBP = "hrbp", _("HRBP")
+    FINANCE = "finance", _("Finance")
+    REP = "rep", _("Sales rep")
+
+
+class User(AbstractUser):
+    display_name = models.CharField(_("display name"), max_length=120, blank=True)
+    team = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=[("zh-hans", "简体中文"), ("en", "English")],
+        help_text=_("Empty: follow the browser."),
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class RoleAssignment(models.Model):
+    """A role held by a user; a scoped role (sales_manager) covers its unit's whole subtree."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("unit"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="role_assignments",
+    )
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "unit"], name="role_assignment_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(role="sales_manager") | models.Q(unit__isnull=False),
+                name="sales_manager_role_has_unit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.unit_id:
+            return f"{self.get_role_display()} @ {self.unit}"
+        return str(self.get_role_display())

@@ -1,0 +1,85 @@
+"""Personas: one small company that every test can reason about by name.
+
+ACME (company)
+├── 华东 East (region)          mgr_east manages it
+│   ├── East-1 (team)            alice, bob
+│   └── East-2 (team)            carol
+└── 华北 North (region)
+    └── North-1 (team)           dave
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from rest_framework.test import APIClient
+
+from targets.models import OrgUnit, Role, User
+from tests.factories import make_rep, make_unit, make_user
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@dataclass
+class Org:
+    company: OrgUnit
+    east: OrgUnit
+    east1: OrgUnit
+    east2: OrgUnit
+    north: OrgUnit
+    north1: OrgUnit
+    admin: User
+    director: User
+    hrbp: User
+    finance: User
+    mgr_east: User
+    alice: User
+    bob: User
+    carol: User
+    dave: User
+
+
+@pytest.fixture
+def org(db) -> Org:
+    company = make_unit("ACME", "company")
+    east = make_unit("华东 East", "region", company)
+    east1 = make_unit("East-1", "team", east)
+    east2 = make_unit("East-2", "team", east)
+    north = make_unit("华北 North", "region", company)
+    north1 = make_unit("North-1", "team", north)
+    return Org(
+        company=company,
+        east=east,
+        east1=east1,
+        east2=east2,
+        north=north,
+        north1=north1,
+        admin=make_user("admin", roles=[(Role.ADMIN, None)]),
+        director=make_user("director", roles=[(Role.SALES_DIRECTOR, None)]),
+        hrbp=make_user("hrbp", roles=[(Role.HRBP, None)]),
+        finance=make_user("finance", roles=[(Role.FINANCE, None)]),
+        mgr_east=make_user("mgr_east", roles=[(Role.SALES_MANAGER, east)]),
+        alice=make_rep("alice", east1),
+        bob=make_rep("bob", east1),
+        carol=make_rep("carol", east2),
+        dave=make_rep("dave", north1),
+    )
+
+
+@pytest.fixture
+def api():
+    def client_for(user: User | None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return client_for
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs ~0.1 s per user; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from targets.figures import Figures
@@ -231,7 +232,8 @@ class TargetSerializer(serializers.ModelSerializer):
     def get_locked(self, obj: Target) -> bool:
         return obj.is_locked(self.context["today"])
 
-    def get_figures(self, obj: Target) -> FiguresSerializer(allow_null=True):  # type: ignore[valid-type]
+    @extend_schema_field(FiguresSerializer(allow_null=True))
+    def get_figures(self, obj: Target):
         figures = self.context["figures"].get(obj.pk)
         return FiguresSerializer(figures).data if figures else None
 
@@ -312,7 +314,8 @@ class DealSerializer(serializers.ModelSerializer):
             "source_modified_at",
         ]
 
-    def get_splits(self, obj: Deal) -> SplitSerializer(many=True):  # type: ignore[valid-type]
+    @extend_schema_field(SplitSerializer(many=True))
+    def get_splits(self, obj: Deal):
         return [{"user": c.user_id, "percent": str(c.percent)} for c in obj.credits.all()]
 
 

@@ -50,6 +50,7 @@ class AdminWritesMixin:
 
 
 class OrgUnitViewSet(AdminWritesMixin, viewsets.ModelViewSet):
+    queryset = OrgUnit.objects.none()  # for the schema; requests use get_queryset
     serializer_class = s.OrgUnitSerializer
     filterset_fields = ["parent", "kind"]
 
@@ -78,6 +79,7 @@ class OrgUnitViewSet(AdminWritesMixin, viewsets.ModelViewSet):
 
 
 class UserViewSet(AdminWritesMixin, viewsets.ModelViewSet):
+    queryset = User.objects.none()
     serializer_class = s.UserSerializer
     filterset_fields = ["team"]
 
@@ -149,6 +151,7 @@ class TargetFilter(django_filters.FilterSet):
     partial_update=extend_schema(request=s.TargetUpdateSerializer, responses=s.TargetSerializer),
 )
 class TargetViewSet(viewsets.ModelViewSet):
+    queryset = Target.objects.none()
     serializer_class = s.TargetSerializer
     filterset_class = TargetFilter
 
@@ -273,6 +276,7 @@ class DealViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    queryset = Deal.objects.none()
     serializer_class = s.DealSerializer
     filterset_class = DealFilter
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from targets import services
@@ -104,6 +107,22 @@ class TargetAdmin(admin.ModelAdmin):
     readonly_fields = ["original_base", "original_stretch", "period_start", "period_end"]
     inlines = [RevisionInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Once the period runs, amounts change only through an approved adjustment.
+        if obj is not None and obj.is_locked(timezone.localdate()):
+            return [
+                *self.readonly_fields,
+                "period",
+                "owner_unit",
+                "owner_user",
+                "base",
+                "stretch",
+                "weight_m1",
+                "weight_m2",
+                "weight_m3",
+            ]
+        return self.readonly_fields
+
     def save_model(self, request, obj, form, change):
         # Keep the stored bounds and company in step with the period and owner.
         from targets.periods import Quarter
@@ -118,12 +137,37 @@ class TargetAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+class CreditFormSet(BaseInlineFormSet):
+    """Splits are written by `deal_save_credits`, which also derives each credited amount."""
+
+    def splits(self) -> list[services.Split]:
+        return [
+            services.Split(user=form.cleaned_data["user"], percent=form.cleaned_data["percent"])
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("user")
+        ]
+
+    def clean(self):
+        super().clean()
+        splits = self.splits()
+        if splits and sum(s.percent for s in splits) != 100:
+            raise forms.ValidationError(_("The shares must sum to 100 percent."))
+
+    def save(self, commit=True):
+        self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
+        return []
+
+
 class CreditInline(admin.TabularInline):
     model = Credit
+    formset = CreditFormSet
     extra = 0
     fields = ["user", "percent", "amount_cents", "counts"]
     readonly_fields = ["amount_cents", "counts"]
     autocomplete_fields = ["user"]
+    verbose_name_plural = _("credit splits (empty: 100 % to the owner)")
 
 
 @admin.register(Deal)
@@ -151,7 +195,8 @@ class DealAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        services.deal_save_credits(deal=form.instance)
+        credit_formset = next(f for f in formsets if isinstance(f, CreditFormSet))
+        services.deal_save_credits(deal=form.instance, splits=credit_formset.splits() or None)
 
 
 @admin.register(TargetRevision)

@@ -10,7 +10,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from targets import services
-from targets.models import Credit, Deal, OrgUnit, RoleAssignment, Target, TargetRevision, User
+from targets.models import (
+    Credit,
+    Deal,
+    DealRemoval,
+    OrgUnit,
+    RoleAssignment,
+    Target,
+    TargetRevision,
+    User,
+)
 
 
 class ChildUnitInline(admin.TabularInline):
@@ -204,6 +213,19 @@ class TargetRevisionAdmin(admin.ModelAdmin):
     list_display = ["target", "base_before", "base_after", "decided_by", "decided_at"]
     list_filter = ["decided_at"]
     search_fields = ["target__owner_unit__name", "target__owner_user__username", "reason"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DealRemoval)
+class DealRemovalAdmin(admin.ModelAdmin):
+    list_display = ["account", "source", "external_id", "amount", "reason", "removed_at"]
+    list_filter = ["source", "removed_at"]
+    search_fields = ["account", "external_id"]
 
     def has_add_permission(self, request):
         return False

@@ -15,6 +15,7 @@ from targets.errors import StateConflict, ValidationError, field_error
 from targets.models import (
     Credit,
     Deal,
+    DealRemoval,
     DealSource,
     Measure,
     OrgUnit,
@@ -473,3 +474,21 @@ def deal_confirm(*, deal: Deal, confirmed_by: User) -> Deal:
     deal.refresh_from_db()
     Credit.objects.filter(deal=deal).update(counts=deal.won)
     return deal
+
+
+@transaction.atomic
+def deal_remove(*, deal: Deal, reason: str, removed_by: User | None = None) -> DealRemoval:
+    """Take a deal out of actuals, keeping a record of what it was and why (SPEC §4)."""
+    removal = DealRemoval.objects.create(
+        source=deal.source,
+        external_id=deal.external_id,
+        account=deal.account,
+        owner=deal.owner,
+        amount=deal.amount,
+        close_date=deal.close_date,
+        won=deal.won,
+        reason=reason,
+        removed_by=removed_by,
+    )
+    deal.delete()
+    return removal

@@ -1,10 +1,11 @@
-from .deals import Credit, Deal, DealSource
+from .deals import Credit, Deal, DealRemoval, DealSource
 from .org import OrgUnit, OrgUnitClosure, Role, RoleAssignment, UnitKind, User
 from .targets import Measure, Target, TargetRevision
 
 __all__ = [
     "Credit",
     "Deal",
+    "DealRemoval",
     "DealSource",
     "Measure",
     "OrgUnit",

@@ -116,3 +116,39 @@ class Credit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.percent}%"
+
+
+class DealRemoval(models.Model):
+    """The record of a deal taken out of actuals (deleted at its source, or by hand)."""
+
+    source = models.CharField(_("source"), max_length=20, choices=DealSource.choices)
+    external_id = models.CharField(_("external id"), max_length=64)
+    account = models.CharField(_("account"), max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    close_date = models.DateField(_("close date"))
+    won = models.BooleanField(_("won"))
+    reason = models.CharField(_("reason"), max_length=200)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("removed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    removed_at = models.DateTimeField(_("removed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("deal removal")
+        verbose_name_plural = _("deal removals")
+        ordering = ["-removed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.account} ({self.source} {self.external_id})"

@@ -14,7 +14,7 @@ admin.site.index_title = _("Organisation, targets and actuals")
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("targets/<int:target_id>/", views.target_detail, name="target-detail"),
+    path("targets/<int:target_id>/", views.target_detail, name="target-page"),
     path("language/", views.set_language, name="set-language"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -9,6 +9,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from django.utils.translation import gettext as _
+
 _QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -27,7 +29,7 @@ class Month:
     def parse(cls, label: str) -> Month:
         match = _MONTH_RE.match(label or "")
         if not match:
-            raise PeriodError(f"'{label}' is not a month like 2025-05.")
+            raise PeriodError(_("'%(value)s' is not a month like 2025-05.") % {"value": label})
         return cls(int(match[1]), int(match[2]))
 
     @classmethod
@@ -63,7 +65,7 @@ class Quarter:
     def parse(cls, label: str) -> Quarter:
         match = _QUARTER_RE.match(label or "")
         if not match:
-            raise PeriodError(f"'{label}' is not a quarter like 2025Q2.")
+            raise PeriodError(_("'%(value)s' is not a quarter like 2025Q2.") % {"value": label})
         return cls(int(match[1]), int(match[2]))
 
     @classmethod
@@ -113,12 +115,14 @@ class IsoWeek:
     def parse(cls, label: str) -> IsoWeek:
         match = _WEEK_RE.match(label or "")
         if not match:
-            raise PeriodError(f"'{label}' is not an ISO week like 2025-W20.")
+            raise PeriodError(_("'%(value)s' is not an ISO week like 2025-W20.") % {"value": label})
         year, week = int(match[1]), int(match[2])
         try:
             date.fromisocalendar(year, week, 1)
         except ValueError as exc:
-            raise PeriodError(f"{year} has no ISO week {week}.") from exc
+            raise PeriodError(
+                _("%(year)s has no ISO week %(week)s.") % {"year": year, "week": week}
+            ) from exc
         return cls(year, week)
 
     @classmethod

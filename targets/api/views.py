@@ -8,6 +8,7 @@ import django_filters
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
@@ -22,7 +23,9 @@ from targets.periods import Quarter
 
 from . import serializers as s
 
-AS_OF = OpenApiParameter("as_of", date, description="Figures as of this day (default today).")
+AS_OF = OpenApiParameter(
+    "as_of", date, description=gettext_lazy("Figures as of this day (default today).")
+)
 
 
 def _as_of(request) -> date:
@@ -325,8 +328,14 @@ class DealViewSet(
 @extend_schema(
     parameters=[
         AS_OF,
-        OpenApiParameter("unit", int, description="Org unit (default: your own scope)."),
-        OpenApiParameter("period", str, description="Quarter like 2025Q2 (default: as_of's)."),
+        OpenApiParameter(
+            "unit", int, description=gettext_lazy("Org unit (default: your own scope).")
+        ),
+        OpenApiParameter(
+            "period",
+            str,
+            description=gettext_lazy("Quarter like 2025Q2 (default: as_of's)."),
+        ),
     ],
     responses=s.DashboardSummarySerializer,
 )

@@ -49,8 +49,8 @@ class Deal(models.Model):
         related_name="+",
     )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("deal")
@@ -83,16 +83,23 @@ class Credit(models.Model):
     one table; `deal_save_credits` keeps them in step with the deal.
     """
 
-    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="credits")
+    deal = models.ForeignKey(
+        Deal, verbose_name=_("deal"), on_delete=models.CASCADE, related_name="credits"
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credits"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rep"),
+        on_delete=models.PROTECT,
+        related_name="credits",
     )
     percent = models.DecimalField(_("percent"), max_digits=5, decimal_places=2)
     # Whole cents: sums are exact on every database (SQLite sums decimals as floats).
-    amount_cents = models.BigIntegerField()
-    close_date = models.DateField()
-    close_month = models.DateField(help_text="First day of the close date's month.")
-    counts = models.BooleanField(help_text="Won, and confirmed when manual.")
+    amount_cents = models.BigIntegerField(_("credited amount (cents)"))
+    close_date = models.DateField(_("close date"))
+    close_month = models.DateField(
+        _("close month"), help_text=_("First day of the close date's month.")
+    )
+    counts = models.BooleanField(_("counts"), help_text=_("Won, and confirmed when manual."))
 
     class Meta:
         verbose_name = _("credit split")

@@ -110,7 +110,9 @@ class User(AbstractUser):
 class RoleAssignment(models.Model):
     """A role held by a user; a scoped role (sales_manager) covers its unit's whole subtree."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="role_assignments"
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     unit = models.ForeignKey(
         OrgUnit,

@@ -48,7 +48,11 @@ class Target(models.Model):
     )
     # The root unit whose settings (status thresholds) apply.
     company = models.ForeignKey(
-        OrgUnit, on_delete=models.PROTECT, related_name="company_targets", editable=False
+        OrgUnit,
+        verbose_name=_("company"),
+        on_delete=models.PROTECT,
+        related_name="company_targets",
+        editable=False,
     )
     base = models.DecimalField(_("base"), **MONEY)
     stretch = models.DecimalField(_("stretch"), **MONEY)
@@ -61,14 +65,15 @@ class Target(models.Model):
     stretch_bonus = models.DecimalField(_("stretch bonus"), null=True, blank=True, **MONEY)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("target")
@@ -128,7 +133,9 @@ class Target(models.Model):
 class TargetRevision(models.Model):
     """One approved change of a target's amounts; the history is never overwritten."""
 
-    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="revisions")
+    target = models.ForeignKey(
+        Target, verbose_name=_("target"), on_delete=models.CASCADE, related_name="revisions"
+    )
     base_before = models.DecimalField(_("base before"), **MONEY)
     stretch_before = models.DecimalField(_("stretch before"), **MONEY)
     base_after = models.DecimalField(_("base after"), **MONEY)

@@ -1,0 +1,251 @@
+"""Reads shaped for the HTML pages (views.py): everything a template shows comes ready here.
+
+The numbers themselves come from `targets.selectors` / `targets.figures`; this module only
+adds what a page needs around them (breadcrumbs, period choices, links, chart fragments)
+without a query per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from targets import charts
+from targets.access import access_for
+from targets.figures import Figures, MonthFigures, figures_for, trend
+from targets.models import OrgUnit, OrgUnitClosure, Target, TargetRevision, User
+from targets.periods import Quarter, to_decimal
+from targets.selectors import DashboardSummary
+
+CENT = Decimal("0.01")
+PREVIOUS_QUARTERS = 4
+
+
+def period_title(label: str) -> str:
+    """ "2025Q2" as a reader says it: "2025 Q2" / "2025年第2季度"."""
+    quarter = Quarter.parse(label)
+    return _("%(year)s Q%(quarter)s") % {"year": quarter.year, "quarter": quarter.quarter}
+
+
+@dataclass(frozen=True)
+class PeriodChoice:
+    label: str
+    title: str
+    selected: bool
+
+
+def period_choices(*, selected: Quarter, today: date) -> list[PeriodChoice]:
+    """The next quarter, the current one and the previous four (plus the one asked for)."""
+    current = Quarter.of(today)
+    quarters = {current.next(), current}
+    quarter = current
+    for _i in range(PREVIOUS_QUARTERS):
+        quarter = quarter.previous()
+        quarters.add(quarter)
+    quarters.add(selected)
+    return [
+        PeriodChoice(label=q.label, title=period_title(q.label), selected=q == selected)
+        for q in sorted(quarters, reverse=True)
+    ]
+
+
+@dataclass(frozen=True)
+class Crumb:
+    unit: int
+    name: str
+    link: bool
+
+
+def breadcrumbs(*, user: User, unit: OrgUnit) -> list[Crumb]:
+    """The chain from the root down to `unit`; a link wherever the user may see figures."""
+    chain = list(
+        OrgUnitClosure.objects.filter(descendant=unit)
+        .select_related("ancestor")
+        .order_by("-depth")
+        .values_list("ancestor_id", "ancestor__name")
+    )
+    access = access_for(user)
+    # Scoped roles cover whole subtrees: below the first managed unit, everything is visible.
+    visible = access.sees_all
+    crumbs = []
+    for unit_id, name in chain:
+        visible = visible or unit_id in access.managed_unit_ids
+        crumbs.append(Crumb(unit=unit_id, name=name, link=visible))
+    return crumbs
+
+
+@dataclass(frozen=True)
+class Allocation:
+    coverage: Decimal | None
+    unallocated: Decimal | None
+    over_allocated: Decimal | None
+
+
+def allocation_of(figures: Figures | None) -> Allocation | None:
+    """Coverage with the gap as a positive amount on the side it falls (SPEC §3)."""
+    if figures is None or figures.allocation_coverage is None:
+        return None
+    gap = figures.unallocated or Decimal(0)
+    return Allocation(
+        coverage=figures.allocation_coverage,
+        unallocated=gap if gap > 0 else None,
+        over_allocated=-gap if gap < 0 else None,
+    )
+
+
+@dataclass(frozen=True)
+class Amounts:
+    base: Decimal
+    stretch: Decimal
+    original_base: Decimal
+    original_stretch: Decimal
+
+    @property
+    def revised(self) -> bool:
+        return (self.base, self.stretch) != (self.original_base, self.original_stretch)
+
+
+def _amounts(target_ids: list[int]) -> dict[int, Amounts]:
+    """Base and Stretch of the given targets, in one query."""
+    rows = Target.objects.filter(pk__in=target_ids).values_list(
+        "pk", "base", "stretch", "original_base", "original_stretch"
+    )
+    return {pk: Amounts(*amounts) for pk, *amounts in rows}
+
+
+@dataclass(frozen=True)
+class ChildRow:
+    name: str
+    unit: int | None
+    user: int | None
+    target: int | None
+    amounts: Amounts | None
+    figures: Figures | None
+
+
+@dataclass(frozen=True)
+class HomePage:
+    summary: DashboardSummary
+    scope_kind: str
+    period_title: str
+    periods: list[PeriodChoice]
+    crumbs: list[Crumb]
+    amounts: Amounts | None
+    allocation: Allocation | None
+    children: list[ChildRow]
+    children_with_targets: int
+    chart: str
+    trend_chart: str
+    volatility_shown: bool
+
+
+def home_page(
+    *, user: User, unit: OrgUnit | None, summary: DashboardSummary, period: Quarter, today: date
+) -> HomePage:
+    target_ids = [summary.target, *(row.target for row in summary.children)]
+    amounts = _amounts([pk for pk in target_ids if pk is not None])
+    # Sub-units in the order they were set up (一组, 二组, 三组 do not sort by name); reps
+    # after them, as the selector lists them.
+    rows = sorted(summary.children, key=lambda row: (row.unit is None, row.unit or 0))
+    children = [
+        ChildRow(
+            name=row.name,
+            unit=row.unit,
+            user=row.user,
+            target=row.target,
+            amounts=amounts.get(row.target) if row.target else None,
+            figures=row.figures,
+        )
+        for row in rows
+    ]
+    trend_chart = ""
+    if unit is None and summary.target is not None:
+        # A rep's home is the own target: its weekly trend belongs on it.
+        own = Target.objects.get(pk=summary.target)
+        points = trend(own, grain="week", as_of=summary.as_of)
+        trend_chart = charts.chart_html(charts.trend_chart(points, language=get_language()))
+    return HomePage(
+        summary=summary,
+        scope_kind=unit.get_kind_display() if unit else _("Sales rep"),
+        period_title=period_title(summary.period),
+        periods=period_choices(selected=period, today=today),
+        crumbs=breadcrumbs(user=user, unit=unit) if unit else [],
+        amounts=amounts.get(summary.target) if summary.target else None,
+        allocation=allocation_of(summary.figures),
+        children=children,
+        children_with_targets=sum(1 for row in children if row.figures is not None),
+        chart=charts.chart_html(charts.children_completion_chart(summary)),
+        trend_chart=trend_chart,
+        volatility_shown=any(v.value is not None for v in summary.volatility),
+    )
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    label: str
+    base: Decimal
+    actual: Decimal
+    completion: Decimal | None
+
+
+@dataclass(frozen=True)
+class TargetPage:
+    target: Target
+    owner_name: str
+    owner_kind: str
+    period_title: str
+    figures: Figures
+    amounts: Amounts
+    allocation: Allocation | None
+    revised: bool
+    revisions: list[TargetRevision]
+    months: list[MonthRow]
+    chart: str
+    back_unit: int | None
+
+
+def _month_rows(target: Target, monthly: tuple[MonthFigures, ...]) -> list[MonthRow]:
+    return [
+        MonthRow(
+            label=m.month.label,
+            base=to_decimal(Fraction(target.base) * Fraction(weight)).quantize(CENT),
+            actual=m.actual,
+            completion=m.completion,
+        )
+        for m, weight in zip(monthly, target.weights, strict=True)
+    ]
+
+
+def target_page(*, user: User, target: Target, today: date) -> TargetPage:
+    figures = figures_for([target], as_of=today)[target.pk]
+    revisions = list(target.revisions.select_related("decided_by").order_by("decided_at", "pk"))
+    points = trend(target, grain="week", as_of=today)
+    access = access_for(user)
+    # Back to the dashboard showing this target, when the user may see that unit.
+    unit_id = target.owner_unit_id or target.owner_user.team_id
+    visible = unit_id is not None and (access.sees_all or access.manages_unit(unit_id))
+    return TargetPage(
+        target=target,
+        owner_name=target.owner_name,
+        owner_kind=target.owner_unit.get_kind_display() if target.owner_unit_id else _("Sales rep"),
+        period_title=period_title(target.period),
+        figures=figures,
+        amounts=Amounts(
+            base=target.base,
+            stretch=target.stretch,
+            original_base=target.original_base,
+            original_stretch=target.original_stretch,
+        ),
+        allocation=allocation_of(figures),
+        revised=bool(revisions)
+        or (target.base, target.stretch) != (target.original_base, target.original_stretch),
+        revisions=revisions,
+        months=_month_rows(target, figures.monthly),
+        chart=charts.chart_html(charts.trend_chart(points, language=get_language())),
+        back_unit=unit_id if visible else None,
+    )

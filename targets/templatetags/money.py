@@ -1,0 +1,53 @@
+"""Template filters for amounts, rates and statuses in the active language."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html
+from django.utils.translation import get_language
+
+from targets.formatting import (
+    DASH,
+    STATUS_LABELS,
+    bar_width,
+    format_money,
+    format_pct,
+    format_points,
+    status_label,
+)
+
+register = template.Library()
+
+
+@register.filter
+def money(amount: Decimal | None) -> str:
+    return format_money(amount, get_language())
+
+
+@register.filter
+def pct(value: Decimal | None) -> str:
+    return format_pct(value)
+
+
+@register.filter
+def points(value: Decimal | None) -> str:
+    return format_points(value)
+
+
+@register.filter
+def bar(value: Decimal | None) -> str:
+    return bar_width(value)
+
+
+@register.simple_tag
+def status_badge(status: str | None) -> str:
+    if status not in STATUS_LABELS:
+        return format_html('<span class="badge badge-none">{}</span>', DASH)
+    return format_html(
+        '<span class="badge badge-{}" data-status="{}">{}</span>',
+        status,
+        status,
+        status_label(status),
+    )

@@ -1,0 +1,76 @@
+"""The pages in a real browser: login form, plotly charts, htmx language switch and drill-down."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from targets import services
+from targets.periods import Quarter
+from tests.factories import PASSWORD, DealFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+D = Decimal
+
+
+@pytest.fixture
+def company(transactional_db, org):
+    today = timezone.localdate()
+    period = Quarter.of(today).label
+    for owner, base in [
+        ({"owner_unit": org.company}, "8000000"),
+        ({"owner_unit": org.east}, "5000000"),
+        ({"owner_unit": org.north}, "3000000"),
+        ({"owner_unit": org.east1}, "3000000"),
+        ({"owner_user": org.alice}, "1500000"),
+    ]:
+        services.target_create(period=period, base=D(base), stretch=D(base) * 2, **owner)
+    DealFactory(owner=org.alice, amount=D("900000"), close_date=today)
+    return org
+
+
+def log_in(page: Page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def test_a_director_logs_in_sees_charts_switches_language_and_opens_a_target(
+    page: Page, live_server, company
+):
+    log_in(page, live_server, "director")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    expect(page.locator("h1")).to_contain_text("ACME")
+    expect(page.locator(".nav")).to_contain_text("仪表盘")
+    expect(page.locator("[data-testid=children-chart] .plot-container svg").first).to_be_visible()
+    expect(page.locator(".kpi").nth(1)).to_contain_text("800万")
+
+    page.select_option("#language-select", "en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator(".nav")).to_contain_text("Dashboard")
+    expect(page.locator(".kpi").nth(1)).to_contain_text("8,000,000")
+
+    # Drill into East with htmx: the fragment is swapped in and the URL follows.
+    page.click("[data-testid=children-table] >> text=华东 East")
+    expect(page.locator("h1")).to_contain_text("华东 East")
+    expect(page).to_have_url(re.compile(r"\?unit=\d+&period="))
+    expect(page.locator("[data-testid=children-chart] .plot-container")).to_be_visible()
+
+    page.click("text=Target details")
+    expect(page.locator("h2", has_text="Weekly trend")).to_be_visible()
+    expect(page.locator("[data-testid=trend-chart] .plot-container svg").first).to_be_visible()
+    expect(page.locator("body")).to_contain_text("Monthly completion")
+
+
+def test_a_rep_sees_own_target_with_its_status(page: Page, live_server, company):
+    log_in(page, live_server, "alice")
+    expect(page.locator("h1")).to_contain_text("Alice")
+    expect(page.locator(".kpi .badge")).to_be_visible()
+    expect(page.locator(".kpi").nth(1)).to_contain_text("150万")

@@ -151,6 +151,11 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Statuses (and the alerts they raise) change as days pass, not only when deals change.
+# Beat copies this into the database, where admins can edit it.
+CELERY_BEAT_SCHEDULE = {
+    "recompute-figures": {"task": "targets.tasks.recompute_figures", "schedule": 15 * 60},
+}
 
 if REDIS_URL:
     CACHES = {

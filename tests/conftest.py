@@ -83,3 +83,14 @@ def api():
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.1 s per user; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_tasks_run_in_process():
+    # With REDIS_URL set (CI) settings make Celery send tasks to the broker; tests should not
+    # depend on a worker picking them up, so they run in-process as they do without Redis.
+    # The one test that needs a real worker turns this off (tests/targets/test_tasks.py).
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True

@@ -1,0 +1,27 @@
+# Web, worker and beat share this image; docker-compose.yml picks the command.
+FROM python:3.11-slim
+
+ENV PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    UV_NO_CACHE=1
+
+# gettext: compilemessages at build time.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY requirements.lock .
+RUN pip install --no-cache-dir uv \
+    && uv pip install --system -r requirements.lock
+
+COPY . .
+# Static files and translations are baked into the image; DEBUG=0 serves them via WhiteNoise.
+RUN python manage.py compilemessages -v 0 --ignore=.venv \
+    && DEBUG=0 python manage.py collectstatic --noinput -v 0
+
+RUN useradd --create-home --uid 1000 targetpilot
+USER targetpilot
+
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

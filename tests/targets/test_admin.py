@@ -164,3 +164,11 @@ def test_a_started_targets_amounts_are_read_only_in_the_admin(admin_client, org)
     ).content.decode()
     assert 'name="base"' not in page
     assert 'name="base_bonus"' in page
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["reviews_proposal_changelist", "reviews_proposal_add", "targets_dealremoval_changelist"],
+)
+def test_review_and_removal_records_have_admin_pages(admin_client, name):
+    assert admin_client.get(reverse(f"admin:{name}")).status_code == 200

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import BadRequest, PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from targets import access, pages, selectors
-from targets.models import OrgUnit
+from targets import access, pages, selectors, services
+from targets.errors import StateConflict
+from targets.figures import figures_for
+from targets.forms import (
+    AllocationRowForm,
+    DealFilterForm,
+    ManualDealForm,
+    add_service_errors,
+    amount_text,
+)
+from targets.models import OrgUnit, Target, User
 from targets.periods import PeriodError, Quarter
 
 
@@ -75,6 +89,246 @@ def target_detail(request, target_id: int):
         raise Http404
     page = pages.target_page(user=request.user, target=target, today=timezone.localdate())
     return render(request, "targets/target_detail.html", {"page": page})
+
+
+def _safe_next(request, fallback: str) -> str:
+    next_url = request.POST.get("next") or ""
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url, {request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    return fallback
+
+
+# Deals -------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def deal_list(request):
+    form = DealFilterForm(request.GET)
+    if not form.is_valid():
+        raise BadRequest(" ".join(e for errors in form.errors.values() for e in errors))
+    page = pages.deals_page(
+        user=request.user,
+        filters=form.filters(),
+        page_number=request.GET.get("page"),
+        today=timezone.localdate(),
+    )
+    template = "targets/deals.html#deal-list" if _wants_fragment(request) else "targets/deals.html"
+    response = render(request, template, {"page": page})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+@require_POST
+def deal_confirm(request, deal_id: int):
+    deal = access.deal_get_for_user(user=request.user, deal_id=deal_id)
+    if deal is None:
+        raise Http404
+    if not access.can_confirm_deal(request.user, deal):
+        raise PermissionDenied(
+            _("Only a manager of the deal's owner other than its author may confirm it.")
+        )
+    error = ""
+    try:
+        services.deal_confirm(deal=deal, confirmed_by=request.user)
+    except StateConflict as conflict:
+        error = conflict.message
+    if request.htmx:
+        # The row comes back in its new state (or, after a conflict, the state someone else
+        # left it in) with the reason; a 409 is swapped in too (see deals.html).
+        row = pages.deal_row(user=request.user, deal_id=deal.pk, error=error)
+        back = request.htmx.current_url_abs_path or reverse("deals")
+        return render(
+            request,
+            "targets/deals.html#deal-row",
+            {"row": row, "back": back},
+            status=409 if error else 200,
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("Deal confirmed: %(account)s.") % {"account": deal.account})
+    return redirect(_safe_next(request, reverse("deals")))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deal_new(request):
+    owners = pages.reps_for_entry(request.user)
+    if not owners.exists():
+        raise PermissionDenied(_("You may not enter deals."))
+    today = timezone.localdate()
+    initial = {"close_date": today, "won": True}
+    if owners.filter(pk=request.user.pk).exists():
+        initial["owner"] = request.user.pk
+    form = ManualDealForm(
+        request.POST or None,
+        owners=owners,
+        colleagues=pages.colleagues_for_split(),
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not access.can_enter_deal_for(request.user, owner=data["owner"]):
+            raise PermissionDenied(_("You may not enter deals for this rep."))
+        try:
+            services.deal_create_manual(
+                author=request.user,
+                account=data["account"],
+                owner=data["owner"],
+                amount=data["amount"],
+                close_date=data["close_date"],
+                won=data["won"],
+                stage=data["stage"],
+                splits=form.splits(),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error, aliases={"splits": "second_share"})
+        else:
+            messages.success(
+                request, _("Deal entered; it counts once another manager has confirmed it.")
+            )
+            return redirect("deals")
+    return render(request, "targets/deal_new.html", {"form": form})
+
+
+# Allocation --------------------------------------------------------------------------
+
+
+class _Discard(Exception):
+    """Leaves a transaction.atomic block without keeping anything."""
+
+
+def _row_forms(page: pages.AllocationPage, data=None) -> dict[str, AllocationRowForm]:
+    return {
+        row.key: AllocationRowForm(
+            data,
+            prefix=row.key,
+            name=row.name,
+            has_target=row.target is not None,
+            initial={
+                "base": amount_text(row.target.base if row.target else None),
+                "stretch": amount_text(row.target.stretch if row.target else None),
+            },
+        )
+        for row in page.rows
+    }
+
+
+def _apply_allocation(
+    *, user: User, page: pages.AllocationPage, forms: dict[str, AllocationRowForm], today: date
+) -> bool:
+    """Write every changed row through the services; False (with row errors) if any fails.
+
+    It goes on past a failing row so that every bad row gets its message; the caller runs
+    it inside transaction.atomic and rolls everything back on False.
+    """
+    # Every form is validated (not just up to the first bad one): each row shows its errors.
+    valid = [form.is_valid() for form in forms.values()]
+    if not all(valid):
+        return False
+    ok = True
+    parent = page.target
+    for row in page.rows:
+        form = forms[row.key]
+        amounts = form.amounts()
+        try:
+            if row.target is None and amounts is not None:
+                services.target_create(
+                    period=parent.period,
+                    measure=parent.measure,
+                    owner_unit=row.unit,
+                    owner_user=row.user,
+                    base=amounts[0],
+                    stretch=amounts[1],
+                    created_by=user,
+                )
+            elif row.target is not None and amounts != (row.target.base, row.target.stretch):
+                services.target_update(
+                    target=row.target, today=today, base=amounts[0], stretch=amounts[1]
+                )
+        except ValidationError as error:
+            add_service_errors(form, error, aliases={"period": "base", "owner_user": "base"})
+            ok = False
+    return ok
+
+
+def _allocation_target(request, target_id: int) -> Target:
+    target = access.target_get_for_user(user=request.user, target_id=target_id)
+    # A rep's target has nothing below it to allocate.
+    if target is None or target.owner_unit_id is None:
+        raise Http404
+    return target
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def target_allocate(request, target_id: int):
+    target = _allocation_target(request, target_id)
+    today = timezone.localdate()
+    page = pages.allocation_page(user=request.user, target=target, today=today)
+    if request.method == "POST":
+        if not page.may_set:
+            raise PermissionDenied(_("You may not set these targets."))
+        if page.locked:
+            messages.error(
+                request,
+                _("The period has started: amounts change only through an approved adjustment."),
+            )
+            return render(
+                request, "targets/allocation.html", _allocation_context(page, {}), status=409
+            )
+        forms = _row_forms(page, request.POST)
+        if "preview" in request.GET:
+            return _allocation_preview(request, page=page, forms=forms, today=today)
+        try:
+            with transaction.atomic():
+                if not _apply_allocation(user=request.user, page=page, forms=forms, today=today):
+                    raise _Discard
+        except _Discard:
+            # Re-read: the rolled-back writes may have changed the row objects in memory.
+            page = pages.allocation_page(user=request.user, target=target, today=today)
+        else:
+            messages.success(request, _("Allocation saved."))
+            return redirect("target-allocate", target_id=target.pk)
+    else:
+        forms = _row_forms(page) if page.editable else {}
+    return render(request, "targets/allocation.html", _allocation_context(page, forms))
+
+
+def _allocation_context(page: pages.AllocationPage, forms: dict[str, AllocationRowForm]) -> dict:
+    # Templates cannot look a form up by the row's key: hand them (row, form) pairs.
+    return {
+        "page": page,
+        "lines": [(row, forms.get(row.key)) for row in page.rows],
+        "invalid": sum(1 for form in forms.values() if form.is_bound and form.errors),
+    }
+
+
+def _allocation_preview(
+    request, *, page: pages.AllocationPage, forms: dict[str, AllocationRowForm], today: date
+):
+    """The coverage the typed amounts would give: applied, measured, and rolled back."""
+    figures = None
+    try:
+        with transaction.atomic():
+            if _apply_allocation(user=request.user, page=page, forms=forms, today=today):
+                figures = figures_for([page.target], as_of=today)[page.target.pk]
+            raise _Discard
+    except _Discard:
+        pass
+    return render(
+        request,
+        "targets/allocation.html#coverage-preview",
+        {
+            "page": page,
+            "preview": pages.allocation_of(figures),
+            "invalid": sum(1 for form in forms.values() if form.errors),
+        },
+    )
 
 
 @require_POST

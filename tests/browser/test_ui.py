@@ -74,3 +74,22 @@ def test_a_rep_sees_own_target_with_its_status(page: Page, live_server, company)
     expect(page.locator("h1")).to_contain_text("Alice")
     expect(page.locator(".kpi .badge")).to_be_visible()
     expect(page.locator(".kpi").nth(1)).to_contain_text("150万")
+
+
+def test_a_manager_confirms_a_manual_deal_in_place(page: Page, live_server, company):
+    deal = services.deal_create_manual(
+        author=company.alice,
+        account="手工客户有限公司",
+        owner=company.alice,
+        amount=D("80000"),
+        close_date=timezone.localdate(),
+    )
+    log_in(page, live_server, "mgr_east")
+    page.click(".nav >> text=商机")
+    row = page.locator(f"#deal-{deal.pk}")
+    expect(row).to_contain_text("待确认")
+    row.locator("button", has_text="确认").click()
+    # htmx swaps the row: confirmed, no button, and the page did not reload.
+    expect(page.locator(f"#deal-{deal.pk}")).to_contain_text("已确认（Mgr_East）")
+    expect(page.locator(f"#deal-{deal.pk} button")).to_have_count(0)
+    expect(page).to_have_url(f"{live_server.url}/deals/")

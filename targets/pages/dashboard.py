@@ -1,9 +1,4 @@
-"""Reads shaped for the HTML pages (views.py): everything a template shows comes ready here.
-
-The numbers themselves come from `targets.selectors` / `targets.figures`; this module only
-adds what a page needs around them (breadcrumbs, period choices, links, chart fragments)
-without a query per row.
-"""
+"""The dashboard and the target detail page: breadcrumbs, period choices, chart fragments."""
 
 from __future__ import annotations
 

@@ -499,9 +499,11 @@ month, handed back as raw tuples. The figures' credit-sum statement does that pa
 rolls the sums up to every unit through the closure table: {r.figures_sql.median:.2f} s against
 {r.aggregate.median:.2f} s, fetching the rows included. The remaining {rest:.2f} s is loading
 {r.rows["targets"]:,} targets, summing the children's Base, and building a `Figures` object with
-its exact ratios for each target in Python. That Python work is what keeps the ratio above 2×. About 0.2 s of it is the garbage collector walking the freshly built
-objects. Figures for one page of targets — what the API and the dashboards ask for — take a
-few milliseconds.
+its exact ratios for each target in Python. Two choices keep that part small: the monthly
+breakdown (three more records per target) is derived when a page reads it rather than for
+every target up front, and the cycle collector is paused while the figures are built (they
+hold no reference cycles; left on, it spent ~0.2 s rescanning them). Figures for one page of
+targets — what the API and the dashboards ask for — take a few milliseconds.
 
 **What was wrong before this benchmark (fixed in `targets/figures.py`).** EXPLAIN of the
 original credit-sum statement showed PostgreSQL joining the per-(rep, month) sums with the
@@ -518,13 +520,12 @@ values are the same correctly rounded Decimals: equal in value and representatio
 previous code's on 35,750 figures (a generated 600-rep company at ten dates, plus
 custom phasing, a zero-weight month, zero Base, Stretch = Base and bonuses).
 
-**What would close the rest of the gap.** (1) Turning the garbage collector off while the
-figures are built (they hold no reference cycles) saves about 0.2 s. (2) Computing the
-percentages in SQL would save most of the Python time, but would take the exact-ratio rules out
-of the one figures module. (3) For the whole company, the per-(rep, month) sums run one
-index-only scan per rep (10,000 of them) where a parallel sequential scan would be faster; the
-planner cannot tell how many reps the targets cover, since that set comes out of a `UNION ALL`.
-The API and the dashboards ask for pages, so none of this is needed for the product.
+**What would make it faster still.** Computing the percentages in SQL would save most of the
+remaining Python time, but would take the exact-ratio rules out of the one figures module and
+give SQLite (floating point) and PostgreSQL (numeric) different roundings. For the whole
+company, the per-(rep, month) sums run one index-only scan per rep (10,000 of them) where a
+parallel sequential scan would be faster; the planner cannot tell how many reps the targets
+cover, since that set comes out of a `UNION ALL`.
 """
 
 

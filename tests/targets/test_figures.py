@@ -216,3 +216,9 @@ def test_weekly_trend_accumulates_actuals(org):
     assert [p.period_label for p in points] == ["2025-W14", "2025-W15"]
     assert [p.actual_cumulative for p in points] == [D(10000), D(30000)]
     assert points[-1].base_expected.quantize(D("0.01")) == D("33333.33")
+
+
+def test_a_sliced_queryset_gives_figures_for_the_slice(org):
+    targets = [rep_target(u) for u in (org.alice, org.bob, org.carol)]
+    figures = figures_for(Target.objects.order_by("pk")[:2], as_of=date(2025, 6, 30))
+    assert set(figures) == {targets[0].pk, targets[1].pk}

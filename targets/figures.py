@@ -382,6 +382,9 @@ def figures_for(targets: QuerySet[Target] | Iterable[Target], *, as_of: date) ->
 def _figures_for(
     targets: QuerySet[Target] | Iterable[Target], *, as_of: date
 ) -> dict[int, Figures]:
+    if isinstance(targets, QuerySet) and targets.query.is_sliced:
+        # A slice can be neither reordered nor nested as a subquery everywhere: take its ids.
+        targets = list(targets.only("pk"))
     rows = _load_rows(targets)
     if not rows:
         return {}

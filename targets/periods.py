@@ -14,6 +14,9 @@ from django.utils.translation import gettext as _
 _QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+# Years whose quarters the calendar maths can handle: there is no year 0, and the last ISO
+# week of 9999 ends after `date.max`, so a weekly trend of 9999Q4 could not be drawn.
+QUARTER_YEARS = range(1, 9999)
 
 
 class PeriodError(ValueError):
@@ -64,7 +67,7 @@ class Quarter:
     @classmethod
     def parse(cls, label: str) -> Quarter:
         match = _QUARTER_RE.match(label or "")
-        if not match:
+        if not match or int(match[1]) not in QUARTER_YEARS:
             raise PeriodError(_("'%(value)s' is not a quarter like 2025Q2.") % {"value": label})
         return cls(int(match[1]), int(match[2]))
 

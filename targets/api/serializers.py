@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import MAX_PREC, Context, Decimal
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -10,13 +10,18 @@ from rest_framework import serializers
 
 from targets.figures import Figures
 from targets.models import Deal, DealSource, Measure, OrgUnit, Role, Target, TargetRevision, User
+from targets.periods import PeriodError, Quarter
 
 ONE_DECIMAL = Decimal("0.1")
 CENT = Decimal("0.01")
+QUARTER_PATTERN = r"^\d{4}Q[1-4]$"
+# Rounding to one decimal needs room for every whole digit: a pace against a tiny expected
+# amount can pass the default 28 digits, where quantize() raises instead of rounding.
+WIDE = Context(prec=MAX_PREC)
 
 
 def _pct(value: Decimal | None) -> str | None:
-    return None if value is None else str(value.quantize(ONE_DECIMAL))
+    return None if value is None else str(value.quantize(ONE_DECIMAL, context=WIDE))
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -30,6 +35,22 @@ class MoneyField(serializers.DecimalField):
         super().__init__(**kwargs)
 
 
+# drf-spectacular's decimal pattern also admits "", "-" and negatives; say what is accepted.
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{1,13}(\.\d{1,2})?$"})
+class MoneyInputField(MoneyField):
+    """An amount written through the API: at most 15 digits, up to 9,999,999,999,999.99.
+
+    SQLite keeps decimals as doubles, which hold 15 significant digits exactly: a 16-digit
+    amount came back rounded, and one near the column's maximum could not be read back at all,
+    breaking every list that included it.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 15)
+        kwargs.setdefault("min_value", Decimal(0))
+        super().__init__(**kwargs)
+
+
 # Organisation ------------------------------------------------------------------------
 
 
@@ -38,6 +59,14 @@ class RoleSerializer(serializers.Serializer):
     unit = serializers.PrimaryKeyRelatedField(
         queryset=OrgUnit.objects.all(), allow_null=True, required=False, default=None
     )
+
+    def validate(self, attrs):
+        # A PATCH makes nested fields optional too, but a role without its name means nothing.
+        if "role" not in attrs:
+            raise serializers.ValidationError(
+                {"role": [self.fields["role"].error_messages["required"]]}
+            )
+        return attrs
 
 
 class MeSerializer(serializers.Serializer):
@@ -139,8 +168,17 @@ class FiguresSerializer(serializers.Serializer):
 # Targets -----------------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d(\.\d{1,6})?$"})
+class WeightField(serializers.DecimalField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 7)
+        kwargs.setdefault("decimal_places", 6)
+        kwargs.setdefault("min_value", Decimal(0))
+        super().__init__(**kwargs)
+
+
 class PhasingField(serializers.ListField):
-    child = serializers.DecimalField(max_digits=7, decimal_places=6, min_value=Decimal(0))
+    child = WeightField()
 
     def __init__(self, **kwargs):
         kwargs.setdefault("min_length", 3)
@@ -148,8 +186,17 @@ class PhasingField(serializers.ListField):
         super().__init__(**kwargs)
 
 
+@extend_schema_field({"type": "string", "pattern": QUARTER_PATTERN, "example": "2025Q2"})
+class QuarterField(serializers.CharField):
+    """A quarter label; the schema shows its shape, the service words the error."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 6)
+        super().__init__(**kwargs)
+
+
 class TargetInputSerializer(serializers.Serializer):
-    period = serializers.CharField(max_length=6)
+    period = QuarterField()
     measure = serializers.ChoiceField(choices=Measure.choices, default=Measure.REVENUE)
     owner_unit = serializers.PrimaryKeyRelatedField(
         queryset=OrgUnit.objects.all(), allow_null=True, required=False, default=None
@@ -157,11 +204,11 @@ class TargetInputSerializer(serializers.Serializer):
     owner_user = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(), allow_null=True, required=False, default=None
     )
-    base = MoneyField(min_value=Decimal(0))
-    stretch = MoneyField(min_value=Decimal(0))
+    base = MoneyInputField()
+    stretch = MoneyInputField()
     phasing = PhasingField(allow_null=True, required=False, default=None)
-    base_bonus = MoneyField(min_value=Decimal(0), allow_null=True, required=False, default=None)
-    stretch_bonus = MoneyField(min_value=Decimal(0), allow_null=True, required=False, default=None)
+    base_bonus = MoneyInputField(allow_null=True, required=False, default=None)
+    stretch_bonus = MoneyInputField(allow_null=True, required=False, default=None)
 
     def validate(self, attrs):
         if (attrs.get("owner_unit") is None) == (attrs.get("owner_user") is None):
@@ -172,11 +219,11 @@ class TargetInputSerializer(serializers.Serializer):
 
 
 class TargetUpdateSerializer(serializers.Serializer):
-    base = MoneyField(min_value=Decimal(0), required=False)
-    stretch = MoneyField(min_value=Decimal(0), required=False)
+    base = MoneyInputField(required=False)
+    stretch = MoneyInputField(required=False)
     phasing = PhasingField(allow_null=True, required=False)
-    base_bonus = MoneyField(min_value=Decimal(0), allow_null=True, required=False)
-    stretch_bonus = MoneyField(min_value=Decimal(0), allow_null=True, required=False)
+    base_bonus = MoneyInputField(allow_null=True, required=False)
+    stretch_bonus = MoneyInputField(allow_null=True, required=False)
     # Identity of a target is fixed once created; say so rather than ignore the field.
     period = serializers.CharField(required=False)
     measure = serializers.CharField(required=False)
@@ -324,7 +371,7 @@ class DealInputSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     account = serializers.CharField(max_length=200)
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
-    amount = MoneyField(min_value=Decimal(0))
+    amount = MoneyInputField()
     stage = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     won = serializers.BooleanField(default=True)
     close_date = serializers.DateField()
@@ -336,7 +383,15 @@ class DealInputSerializer(serializers.Serializer):
 
 class DashboardQuerySerializer(AsOfSerializer):
     unit = serializers.IntegerField(required=False)
-    period = serializers.RegexField(r"^\d{4}Q[1-4]$", required=False)
+    period = serializers.RegexField(QUARTER_PATTERN, required=False)
+
+    def validate_period(self, value: str) -> str:
+        # The pattern admits years the calendar has not (0000): the quarter itself decides.
+        try:
+            Quarter.parse(value)
+        except PeriodError as error:
+            raise serializers.ValidationError(str(error)) from None
+        return value
 
 
 class DashboardChildSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import django_filters
+from django import forms
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +23,9 @@ from targets.models import Deal, OrgUnit, Target, User
 from targets.periods import Quarter
 
 from . import serializers as s
+
+# Ids are BigAutoField keys.
+ID_MAX = 2**63 - 1
 
 AS_OF = OpenApiParameter(
     "as_of", date, description=gettext_lazy("Figures as of this day (default today).")
@@ -126,10 +130,21 @@ class UserViewSet(AdminWritesMixin, viewsets.ModelViewSet):
 # Targets -----------------------------------------------------------------------------
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A whole-number id; one past the 64-bit range would crash SQLite's driver, not match."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(**kwargs)
+
+
 class TargetFilter(django_filters.FilterSet):
     period = django_filters.CharFilter()
-    owner_unit = django_filters.NumberFilter()
-    owner_user = django_filters.NumberFilter()
+    owner_unit = IdFilter()
+    owner_user = IdFilter()
     status = django_filters.ChoiceFilter(
         choices=[("red", "red"), ("yellow", "yellow"), ("green", "green")],
         method="filter_status",

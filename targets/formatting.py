@@ -6,7 +6,7 @@ pass the active language in, the tests pass it explicitly.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import MAX_PREC, ROUND_HALF_UP, Context, Decimal
 
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +16,8 @@ DASH = "—"
 WAN = Decimal(10_000)
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
+# Rounding a huge rate (a one-cent Base) to 0.1 needs more digits than the default 28.
+WIDE = Context(prec=MAX_PREC)
 
 STATUS_LABELS = {
     Status.RED: _("Behind"),
@@ -30,7 +32,7 @@ def is_chinese(language: str | None) -> bool:
 
 def _grouped(value: Decimal, *, places: Decimal, strip_zeros: bool) -> str:
     """Thousands separators, rounded half up; whole numbers show no decimals."""
-    rounded = value.quantize(places, rounding=ROUND_HALF_UP)
+    rounded = value.quantize(places, rounding=ROUND_HALF_UP, context=WIDE)
     if rounded == rounded.to_integral_value():
         return f"{rounded:,.0f}"
     text = f"{rounded:,.{-places.as_tuple().exponent}f}"
@@ -47,7 +49,7 @@ def format_money(amount: Decimal | int | None, language: str | None) -> str:
     if amount is None:
         return DASH
     amount = Decimal(amount)
-    magnitude = abs(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    magnitude = abs(amount).quantize(CENT, rounding=ROUND_HALF_UP, context=WIDE)
     sign = "-" if amount < 0 and magnitude else ""  # -0.001 reads "0", not "-0"
     if is_chinese(language) and magnitude >= WAN:
         text = _grouped(magnitude / WAN, places=CENT, strip_zeros=True) + "万"
@@ -60,7 +62,7 @@ def format_pct(value: Decimal | None) -> str:
     """One decimal and a percent sign (SPEC §5: rounded only for display); None → "—"."""
     if value is None:
         return DASH
-    return f"{Decimal(value).quantize(TENTH, rounding=ROUND_HALF_UP):,.1f}%"
+    return f"{Decimal(value).quantize(TENTH, rounding=ROUND_HALF_UP, context=WIDE):,.1f}%"
 
 
 def status_label(status: str | None) -> str:
@@ -74,7 +76,7 @@ def format_points(value: Decimal | float | None) -> str:
     """Percentage points (volatility) with one decimal; None → "—"."""
     if value is None:
         return DASH
-    return f"{Decimal(value).quantize(TENTH, rounding=ROUND_HALF_UP):,.1f}"
+    return f"{Decimal(value).quantize(TENTH, rounding=ROUND_HALF_UP, context=WIDE):,.1f}"
 
 
 def bar_width(value: Decimal | None) -> str:
@@ -82,4 +84,4 @@ def bar_width(value: Decimal | None) -> str:
     if value is None:
         return "0"
     clamped = min(max(Decimal(value), Decimal(0)), Decimal(100))
-    return f"{clamped.quantize(TENTH, rounding=ROUND_HALF_UP):.1f}"
+    return f"{clamped.quantize(TENTH, rounding=ROUND_HALF_UP, context=WIDE):.1f}"

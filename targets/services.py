@@ -30,6 +30,8 @@ from targets.periods import PeriodError, Quarter
 
 CENT = Decimal("0.01")
 ONE = Decimal(1)
+# 15 significant digits: what SQLite's doubles hold exactly (the API enforces the same).
+MAX_AMOUNT = Decimal("9999999999999.99")
 
 # Organisation ------------------------------------------------------------------------
 
@@ -154,11 +156,19 @@ def parse_phasing(phasing: Sequence[Decimal] | None) -> tuple[Decimal, ...] | No
     return weights
 
 
+def _too_large() -> str:
+    return _("Amounts are limited to 9,999,999,999,999.99.")
+
+
 def _validate_amounts(base: Decimal, stretch: Decimal) -> None:
     errors: dict[str, list[str]] = {}
     if base < 0:
         errors["base"] = [_("Base cannot be negative.")]
-    if stretch < 0:
+    elif base > MAX_AMOUNT:
+        errors["base"] = [_too_large()]
+    if stretch > MAX_AMOUNT:
+        errors["stretch"] = [_too_large()]
+    elif stretch < 0:
         errors["stretch"] = [_("Stretch cannot be negative.")]
     elif stretch < base:
         errors["stretch"] = [_("Stretch must be at least Base.")]
@@ -169,6 +179,8 @@ def _validate_amounts(base: Decimal, stretch: Decimal) -> None:
 def _validate_bonus(name: str, value: Decimal | None) -> None:
     if value is not None and value < 0:
         raise field_error(name, _("A bonus cannot be negative."))
+    if value is not None and value > MAX_AMOUNT:
+        raise field_error(name, _too_large())
 
 
 @transaction.atomic
@@ -377,6 +389,8 @@ def _validate_deal_fields(*, amount: Decimal, external_id: str, account: str) ->
     errors: dict[str, list[str]] = {}
     if amount < 0:
         errors["amount"] = [_("The amount cannot be negative.")]
+    elif amount > MAX_AMOUNT:
+        errors["amount"] = [_too_large()]
     if not account.strip():
         errors["account"] = [_("Name the customer account.")]
     if not external_id.strip():

@@ -89,3 +89,17 @@ def test_a_revision_with_stretch_below_base_is_refused(org):
             target=target, base=D(800), stretch=D(700), reason="x", decided_by=org.director
         )
     assert target.revisions.count() == 0
+
+
+def test_amounts_beyond_fifteen_digits_are_refused_by_every_writer(org):
+    with pytest.raises(services.ValidationError) as raised:
+        services.target_create(
+            period="2025Q2",
+            owner_user=org.alice,
+            base=D("10000000000000"),
+            stretch=D("10000000000000"),
+        )
+    assert "base" in raised.value.message_dict
+    with pytest.raises(services.ValidationError) as raised:
+        DealFactory(owner=org.alice, amount=D("10000000000000"))
+    assert "amount" in raised.value.message_dict

@@ -103,3 +103,9 @@ def test_the_status_badge_carries_the_status_colour_and_label():
     assert 'class="badge badge-red"' in html
     assert "落后" in html
     assert render("{% status_badge s %}", s=None) == '<span class="badge badge-none">—</span>'
+
+
+def test_a_huge_rate_still_formats():
+    from targets.formatting import format_pct
+
+    assert format_pct(Decimal("1E+30")).endswith("%")

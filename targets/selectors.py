@@ -75,7 +75,8 @@ def dashboard_summary(
             volatility=[],
             volatility_period=None,
         )
-    child_units = list(OrgUnit.objects.filter(parent=unit).order_by("name"))
+    # Sub-units in the order they were set up: 一组, 二组, 三组 do not sort by name.
+    child_units = list(OrgUnit.objects.filter(parent=unit).order_by("pk"))
     members = list(User.objects.filter(team=unit).order_by("username"))
     targets = list(
         Target.objects.filter(period=period.label, measure=measure).filter(

@@ -144,9 +144,6 @@ def home_page(
 ) -> HomePage:
     target_ids = [summary.target, *(row.target for row in summary.children)]
     amounts = _amounts([pk for pk in target_ids if pk is not None])
-    # Sub-units in the order they were set up (一组, 二组, 三组 do not sort by name); reps
-    # after them, as the selector lists them.
-    rows = sorted(summary.children, key=lambda row: (row.unit is None, row.unit or 0))
     children = [
         ChildRow(
             name=row.name,
@@ -156,7 +153,7 @@ def home_page(
             amounts=amounts.get(row.target) if row.target else None,
             figures=row.figures,
         )
-        for row in rows
+        for row in summary.children
     ]
     trend_chart = ""
     if unit is None and summary.target is not None:

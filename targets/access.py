@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db.models import Q, QuerySet
 
@@ -35,15 +36,29 @@ class Access:
             "descendant"
         )
 
+    @cached_property
+    def _managed_scope(self) -> tuple[frozenset[int], frozenset[int]]:
+        """(every unit in the managed subtrees, those strictly below a managed unit).
+
+        Loaded once per request, so checking a page of rows costs no query per row.
+        """
+        if not self.managed_unit_ids:
+            return frozenset(), frozenset()
+        pairs = list(
+            OrgUnitClosure.objects.filter(ancestor__in=self.managed_unit_ids).values_list(
+                "descendant", "depth"
+            )
+        )
+        return (
+            frozenset(unit for unit, _depth in pairs),
+            frozenset(unit for unit, depth in pairs if depth > 0),
+        )
+
     def manages_unit(self, unit_id: int | None, *, strictly_below: bool = False) -> bool:
         if unit_id is None or not self.managed_unit_ids:
             return False
-        pairs = OrgUnitClosure.objects.filter(
-            ancestor__in=self.managed_unit_ids, descendant=unit_id
-        )
-        if strictly_below:
-            pairs = pairs.filter(depth__gt=0)
-        return pairs.exists()
+        within, below = self._managed_scope
+        return unit_id in (below if strictly_below else within)
 
 
 def access_for(user: User) -> Access:
@@ -129,7 +144,7 @@ def can_enter_deal_for(user: User, *, owner: User) -> bool:
 
 def can_confirm_deal(user: User, deal: Deal) -> bool:
     """Another authorised person than the author: the owner's manager or a director."""
-    if deal.created_by_id == user.pk:
+    if deal.created_by_id == user.pk or not deal.is_manual:
         return False
     access = access_for(user)
     return access.is_director or access.manages_unit(deal.owner.team_id)

@@ -1,8 +1,8 @@
 """The deals list and the manual-entry form: rows with provenance, splits and who may confirm.
 
 A page of deals costs a fixed number of queries whatever its length: the deals with their
-people in one, their credit splits with the reps' names in another, and the user's
-managed teams once for the confirm buttons.
+people in one, their credit splits with the reps' names in another; the confirm buttons ask
+`access.can_confirm_deal`, which loads the user's managed teams once per request.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
 
-from targets.access import access_for, deals_visible_to
+from targets.access import access_for, can_confirm_deal, deals_visible_to
 from targets.models import Credit, Deal, DealSource, Role, User
 from targets.pages.dashboard import PeriodChoice, period_choices
 from targets.periods import Quarter
@@ -99,31 +99,10 @@ def _percent(value: Decimal) -> str:
     return f"{text}%"
 
 
-class _Confirmer:
-    """`access.can_confirm_deal` for a whole page of deals with one query, not one per row.
-
-    Same rule: not the deal's author, and a director or a manager of the owner's team.
-    """
-
-    def __init__(self, user: User) -> None:
-        access = access_for(user)
-        self.user_id = user.pk
-        self.everywhere = access.is_director
-        self.team_ids: set[int] = set()
-        if not self.everywhere and access.managed_unit_ids:
-            self.team_ids = {row["descendant"] for row in access.managed_subtree()}
-
-    def may_confirm(self, deal: Deal) -> bool:
-        if deal.created_by_id == self.user_id:
-            return False
-        return self.everywhere or deal.owner.team_id in self.team_ids
-
-
 def deal_rows(
     *, user: User, deals: Iterable[Deal], errors: dict[int, str] | None = None
 ) -> list[DealRow]:
     """The rows of deals loaded `_with_people` (and filtered for `user`) as the table shows them."""
-    confirmer = _Confirmer(user)
     errors = errors or {}
     rows = []
     for deal in deals:
@@ -149,7 +128,7 @@ def deal_rows(
                 awaiting=awaiting,
                 confirmed_by=str(deal.confirmed_by) if deal.confirmed_by else None,
                 confirmed_at=deal.confirmed_at,
-                confirmable=awaiting and confirmer.may_confirm(deal),
+                confirmable=awaiting and can_confirm_deal(user, deal),
                 error=errors.get(deal.pk, ""),
             )
         )

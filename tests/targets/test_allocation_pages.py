@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from targets import services
 from targets.models import Role, Target
-from tests.factories import make_user
+from tests.factories import make_rep, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -242,3 +242,18 @@ def test_a_started_quarter_cannot_be_changed_by_a_post(client, org, q2):
     response = client.post(url(q2["east"]), rows(org, east1=("1", "1")))
     assert response.status_code == 409
     assert Target.objects.get(pk=q2["east1"].pk).base == D("3000000")
+
+
+def test_the_editor_costs_the_same_queries_for_a_bigger_team(
+    client, org, q3, django_assert_max_num_queries
+):
+    team = q3["east1"]
+    client_for(client, org.mgr_east)
+    with django_assert_max_num_queries(20) as small:
+        page(client, url(team))
+    for i in range(15):
+        rep = make_rep(f"extra{i:02d}", org.east1)
+        target("2025Q3", owner_user=rep, base="1000", stretch="2000")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        html = page(client, url(team))
+    assert "extra14" in html or "Extra14" in html

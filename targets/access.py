@@ -144,7 +144,7 @@ def can_enter_deal_for(user: User, *, owner: User) -> bool:
 
 def can_confirm_deal(user: User, deal: Deal) -> bool:
     """Another authorised person than the author: the owner's manager or a director."""
-    if deal.created_by_id == user.pk or not deal.is_manual:
+    if deal.created_by_id == user.pk:
         return False
     access = access_for(user)
     return access.is_director or access.manages_unit(deal.owner.team_id)

@@ -95,3 +95,22 @@ def test_the_docs_page_loads_without_a_cdn(client):
     html = response.content.decode()
     assert "swagger-ui" in html
     assert "cdn." not in html and "unpkg" not in html
+
+
+def test_error_answers_match_the_documented_error_shapes(api, org, schema, data):
+    client = api(org.director)
+    bad = client.post("/api/v1/targets/", {"period": "2025Q9", "base": "x"}, format="json")
+    assert bad.status_code == 400
+    assert_matches(schema, "/api/v1/targets/", "post", 400, bad.json())
+    missing = client.get("/api/v1/targets/999999/")
+    assert missing.status_code == 404
+    assert_matches(schema, "/api/v1/targets/{id}/", "get", 404, missing.json())
+    forbidden = api(org.alice).post(
+        "/api/v1/org-units/", {"name": "X", "kind": "team"}, format="json"
+    )
+    assert forbidden.status_code == 403
+    assert_matches(schema, "/api/v1/org-units/", "post", 403, forbidden.json())
+    deal = DealFactory(owner=org.alice)
+    conflict = client.post(f"/api/v1/deals/{deal.pk}/confirm/")
+    assert conflict.status_code == 409
+    assert_matches(schema, "/api/v1/deals/{id}/confirm/", "post", 409, conflict.json())

@@ -6,8 +6,18 @@ from django.utils.translation import gettext_lazy as _
 
 FIELD_ERRORS = {
     "type": "object",
-    "description": "Messages per field; `non_field_errors` for the request as a whole.",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "description": (
+        "Messages per field; `non_field_errors` for the request as a whole. A list or nested "
+        "field (phasing, roles, splits) holds its items' errors keyed by position or field."
+    ),
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "object"}]}},
+            {"type": "object"},
+            # A body that is not JSON at all answers {"detail": "JSON parse error …"}.
+            {"type": "string"},
+        ]
+    },
 }
 DETAIL = {
     "type": "object",
@@ -39,10 +49,10 @@ def add_error_responses(result, generator, request, public):
             responses.setdefault("400", _response(str(_("Invalid input.")), "FieldErrors"))
             responses.setdefault("401", _response(str(_("Not signed in.")), "Detail"))
             responses.setdefault("403", _response(str(_("Not allowed.")), "Detail"))
-            if "{id}" in path or method in {"put", "patch", "delete"}:
-                responses.setdefault(
-                    "404", _response(str(_("Not found, or not visible to you.")), "Detail")
-                )
+            # Lists answer 404 too: a page past the end, an unknown unit.
+            responses.setdefault(
+                "404", _response(str(_("Not found, or not visible to you.")), "Detail")
+            )
             if method != "get":
                 responses.setdefault(
                     "409", _response(str(_("Conflicts with the current state.")), "Detail")

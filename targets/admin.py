@@ -20,6 +20,7 @@ from targets.models import (
     TargetRevision,
     User,
 )
+from targets.periods import PeriodError, Quarter
 
 
 class ChildUnitInline(admin.TabularInline):
@@ -107,8 +108,30 @@ class RevisionInline(admin.TabularInline):
         return False
 
 
+class TargetAdminForm(forms.ModelForm):
+    """Refuses what `services.target_set_derived` cannot work from, as readable form errors."""
+
+    def clean(self):
+        cleaned = super().clean()
+        period = cleaned.get("period")
+        if period:
+            try:
+                Quarter.parse(period)
+            except PeriodError:
+                self.add_error(
+                    "period", _("'%(value)s' is not a quarter like 2025Q2.") % {"value": period}
+                )
+        owner_unit, owner_user = cleaned.get("owner_unit"), cleaned.get("owner_user")
+        if (owner_unit is None) == (owner_user is None):
+            self.add_error("owner_unit", _("Set exactly one owner: a unit or a rep."))
+        elif owner_user is not None and owner_user.team_id is None:
+            self.add_error("owner_user", _("This user belongs to no team."))
+        return cleaned
+
+
 @admin.register(Target)
 class TargetAdmin(admin.ModelAdmin):
+    form = TargetAdminForm
     list_display = ["__str__", "period", "measure", "base", "stretch", "original_base"]
     list_filter = ["period", "measure", "owner_unit__kind"]
     search_fields = ["owner_unit__name", "owner_user__username", "owner_user__display_name"]
@@ -133,14 +156,7 @@ class TargetAdmin(admin.ModelAdmin):
         return self.readonly_fields
 
     def save_model(self, request, obj, form, change):
-        # Keep the stored bounds and company in step with the period and owner.
-        from targets.periods import Quarter
-
-        quarter = Quarter.parse(obj.period)
-        obj.period_start, obj.period_end = quarter.start, quarter.end
-        owner_unit = obj.owner_unit or (obj.owner_user.team if obj.owner_user else None)
-        if owner_unit is not None:
-            obj.company = services.company_of(owner_unit)
+        services.target_set_derived(target=obj)
         if not change:
             obj.original_base, obj.original_stretch = obj.base, obj.stretch
         super().save_model(request, obj, form, change)

@@ -222,12 +222,9 @@ def target_create(
         )
     target = Target(
         period=quarter.label,
-        period_start=quarter.start,
-        period_end=quarter.end,
         measure=measure,
         owner_unit=owner_unit,
         owner_user=owner_user,
-        company=company_of(owner_unit or owner_user.team),
         base=base,
         stretch=stretch,
         original_base=base,
@@ -238,8 +235,16 @@ def target_create(
     )
     if weights:
         target.weight_m1, target.weight_m2, target.weight_m3 = weights
+    target_set_derived(target=target)
     target.save()
     return target
+
+
+def target_set_derived(*, target: Target) -> None:
+    """Fill what a valid period and owner imply: the period's bounds and the company."""
+    quarter = Quarter.parse(target.period)
+    target.period_start, target.period_end = quarter.start, quarter.end
+    target.company = company_of(target.owner_unit or target.owner_user.team)
 
 
 _UNCHANGED = object()

@@ -172,3 +172,44 @@ def test_a_started_targets_amounts_are_read_only_in_the_admin(admin_client, org)
 )
 def test_review_and_removal_records_have_admin_pages(admin_client, name):
     assert admin_client.get(reverse(f"admin:{name}")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"period": "2099Q5"}, "2099Q5"),
+        ({"owner_user": "", "owner_unit": ""}, "owner"),
+    ],
+)
+def test_a_bad_target_in_the_admin_is_a_form_error(admin_client, org, changes, message):
+    data = {
+        "period": "2099Q3",
+        "measure": "revenue",
+        "owner_user": org.alice.pk,
+        "base": "100",
+        "stretch": "200",
+        "revisions-TOTAL_FORMS": "0",
+        "revisions-INITIAL_FORMS": "0",
+        **changes,
+    }
+    response = admin_client.post(reverse("admin:targets_target_add"), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Target.objects.exists()
+
+
+def test_a_rep_without_a_team_cannot_own_a_target_in_the_admin(admin_client, org):
+    response = admin_client.post(
+        reverse("admin:targets_target_add"),
+        {
+            "period": "2099Q3",
+            "measure": "revenue",
+            "owner_user": org.director.pk,
+            "base": "100",
+            "stretch": "200",
+            "revisions-TOTAL_FORMS": "0",
+            "revisions-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert not Target.objects.exists()

@@ -133,6 +133,20 @@ def deal_get_for_user(*, user: User, deal_id: int) -> Deal | None:
     return deals_visible_to(user).filter(pk=deal_id).first()
 
 
+def reps_for_deal_entry(user: User) -> QuerySet[User]:
+    """The active reps `can_enter_deal_for` allows, as a queryset for choice lists."""
+    access = access_for(user)
+    reps = User.objects.filter(is_active=True, team__isnull=False)
+    if access.is_director:
+        return reps
+    allowed = Q(pk__in=[])
+    if Role.REP in access.roles:
+        allowed |= Q(pk=user.pk)
+    if access.managed_unit_ids:
+        allowed |= Q(team__in=access.managed_subtree())
+    return reps.filter(allowed)
+
+
 def can_enter_deal_for(user: User, *, owner: User) -> bool:
     access = access_for(user)
     if access.is_director:

@@ -60,9 +60,13 @@ def _unit_param(request) -> OrgUnit | None:
     return unit
 
 
-def _wants_fragment(request) -> bool:
+def _render_page(request, template: str, fragment: str, context: dict):
+    """The whole page, or only `fragment` of it when htmx swaps that part in."""
     # A history restore asks for the whole page, even though it comes from htmx.
-    return bool(request.htmx) and not request.htmx.history_restore_request
+    wants_fragment = bool(request.htmx) and not request.htmx.history_restore_request
+    response = render(request, f"{template}#{fragment}" if wants_fragment else template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required
@@ -75,10 +79,7 @@ def home(request):
     page = pages.home_page(
         user=request.user, unit=unit, summary=summary, period=period, today=today
     )
-    template = "targets/home.html#dashboard" if _wants_fragment(request) else "targets/home.html"
-    response = render(request, template, {"page": page})
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return _render_page(request, "targets/home.html", "dashboard", {"page": page})
 
 
 @login_required
@@ -115,10 +116,7 @@ def deal_list(request):
         page_number=request.GET.get("page"),
         today=timezone.localdate(),
     )
-    template = "targets/deals.html#deal-list" if _wants_fragment(request) else "targets/deals.html"
-    response = render(request, template, {"page": page})
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return _render_page(request, "targets/deals.html", "deal-list", {"page": page})
 
 
 @login_required

@@ -15,8 +15,8 @@ from decimal import Decimal
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
 
-from targets.access import access_for, can_confirm_deal, deals_visible_to
-from targets.models import Credit, Deal, DealSource, Role, User
+from targets.access import can_confirm_deal, deals_visible_to, reps_for_deal_entry
+from targets.models import Credit, Deal, DealSource, User
 from targets.pages.dashboard import PeriodChoice, period_choices
 from targets.periods import Quarter
 
@@ -142,22 +142,8 @@ def deal_row(*, user: User, deal_id: int, error: str = "") -> DealRow:
 
 
 def reps_for_entry(user: User) -> QuerySet[User]:
-    """The reps `user` may enter a manual deal for (`access.can_enter_deal_for`).
-
-    A rep enters only own deals, a manager those of the reps in the managed subtree, a
-    director anyone's.
-    """
-    access = access_for(user)
-    reps = User.objects.filter(is_active=True, team__isnull=False).select_related("team")
-    reps = reps.order_by("team__name", "username")
-    if access.is_director:
-        return reps
-    allowed = Q()
-    if Role.REP in access.roles:
-        allowed |= Q(pk=user.pk)
-    if access.managed_unit_ids:
-        allowed |= Q(team__in=access.managed_subtree())
-    return reps.filter(allowed) if allowed else reps.none()
+    """The reps `user` may enter a manual deal for, in the order the form lists them."""
+    return reps_for_deal_entry(user).select_related("team").order_by("team__name", "username")
 
 
 def colleagues_for_split() -> QuerySet[User]:

@@ -247,6 +247,62 @@ def target_set_derived(*, target: Target) -> None:
     target.company = company_of(target.owner_unit or target.owner_user.team)
 
 
+@dataclass(frozen=True)
+class ChildAmounts:
+    """One child of a unit target in an allocation: its owner, its target if any, new amounts."""
+
+    key: str
+    owner_unit: OrgUnit | None
+    owner_user: User | None
+    target: Target | None
+    amounts: tuple[Decimal, Decimal] | None  # None: no target wanted (only without one)
+
+
+class AllocationRejected(Exception):
+    """Some children's amounts were refused; nothing of the allocation was written."""
+
+    def __init__(self, errors: dict[str, ValidationError]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+@transaction.atomic
+def target_allocate(
+    *, parent: Target, children: Sequence[ChildAmounts], created_by: User, today: date
+) -> None:
+    """Split a unit target among its children: all rows are written, or none.
+
+    It goes on past a refused child so that every refused child is reported at once.
+    """
+    errors: dict[str, ValidationError] = {}
+    for child in children:
+        try:
+            if child.target is None and child.amounts is not None:
+                target_create(
+                    period=parent.period,
+                    measure=parent.measure,
+                    owner_unit=child.owner_unit,
+                    owner_user=child.owner_user,
+                    base=child.amounts[0],
+                    stretch=child.amounts[1],
+                    created_by=created_by,
+                )
+            elif child.target is not None and child.amounts != (
+                child.target.base,
+                child.target.stretch,
+            ):
+                target_update(
+                    target=child.target,
+                    today=today,
+                    base=child.amounts[0],
+                    stretch=child.amounts[1],
+                )
+        except ValidationError as error:
+            errors[child.key] = error
+    if errors:
+        raise AllocationRejected(errors)
+
+
 _UNCHANGED = object()
 
 

@@ -219,39 +219,34 @@ def _row_forms(page: pages.AllocationPage, data=None) -> dict[str, AllocationRow
 def _apply_allocation(
     *, user: User, page: pages.AllocationPage, forms: dict[str, AllocationRowForm], today: date
 ) -> bool:
-    """Write every changed row through the services; False (with row errors) if any fails.
+    """Validate every row's form, then allocate; False (errors on the rows) if anything fails.
 
-    It goes on past a failing row so that every bad row gets its message; the caller runs
-    it inside transaction.atomic and rolls everything back on False.
+    `services.target_allocate` writes all rows or none; the caller's transaction.atomic also
+    discards a preview.
     """
     # Every form is validated (not just up to the first bad one): each row shows its errors.
     valid = [form.is_valid() for form in forms.values()]
     if not all(valid):
         return False
-    ok = True
-    parent = page.target
-    for row in page.rows:
-        form = forms[row.key]
-        amounts = form.amounts()
-        try:
-            if row.target is None and amounts is not None:
-                services.target_create(
-                    period=parent.period,
-                    measure=parent.measure,
-                    owner_unit=row.unit,
-                    owner_user=row.user,
-                    base=amounts[0],
-                    stretch=amounts[1],
-                    created_by=user,
-                )
-            elif row.target is not None and amounts != (row.target.base, row.target.stretch):
-                services.target_update(
-                    target=row.target, today=today, base=amounts[0], stretch=amounts[1]
-                )
-        except ValidationError as error:
-            add_service_errors(form, error, aliases={"period": "base", "owner_user": "base"})
-            ok = False
-    return ok
+    children = [
+        services.ChildAmounts(
+            key=row.key,
+            owner_unit=row.unit,
+            owner_user=row.user,
+            target=row.target,
+            amounts=forms[row.key].amounts(),
+        )
+        for row in page.rows
+    ]
+    try:
+        services.target_allocate(
+            parent=page.target, children=children, created_by=user, today=today
+        )
+    except services.AllocationRejected as rejected:
+        for key, error in rejected.errors.items():
+            add_service_errors(forms[key], error, aliases={"period": "base", "owner_user": "base"})
+        return False
+    return True
 
 
 def _allocation_target(request, target_id: int) -> Target:

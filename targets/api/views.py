@@ -14,7 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from targets import access, selectors, services
@@ -48,46 +48,60 @@ def me(request):
 # Organisation ------------------------------------------------------------------------
 
 
-class AdminWritesMixin:
-    """Everybody signed in may read; only administrators change the organisation."""
+class AdministratorsWrite(BasePermission):
+    """Everybody signed in may read; only administrators change the organisation.
 
-    def check_admin(self) -> None:
-        if not access.can_manage_organisation(self.request.user):
-            raise PermissionDenied(_("Only administrators may change the organisation."))
+    A change to one object is judged after the object is looked up, so an unseen one
+    answers 404 before any 403; a creation is judged before its body is validated.
+    """
+
+    message = gettext_lazy("Only administrators may change the organisation.")
+
+    def has_permission(self, request, view) -> bool:
+        if not request.user.is_authenticated:
+            return False
+        return (
+            request.method in SAFE_METHODS
+            or view.detail
+            or access.can_manage_organisation(request.user)
+        )
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return request.method in SAFE_METHODS or access.can_manage_organisation(request.user)
 
 
-class OrgUnitViewSet(AdminWritesMixin, viewsets.ModelViewSet):
+class OrgUnitViewSet(viewsets.ModelViewSet):
     queryset = OrgUnit.objects.none()  # for the schema; requests use get_queryset
     serializer_class = s.OrgUnitSerializer
+    permission_classes = [AdministratorsWrite]
     filterset_fields = ["parent", "kind"]
 
     def get_queryset(self):
         return access.units_visible_to(self.request.user).order_by("pk")
 
     def perform_create(self, serializer):
-        self.check_admin()
         data = serializer.validated_data
         serializer.instance = services.org_unit_save(
             name=data["name"], kind=data["kind"], parent=data.get("parent")
         )
 
     def perform_update(self, serializer):
-        self.check_admin()
-        unit = serializer.instance
-        data = {**s.OrgUnitSerializer(unit).data, **serializer.validated_data}
-        parent = serializer.validated_data.get("parent", unit.parent)
+        unit, data = serializer.instance, serializer.validated_data
         serializer.instance = services.org_unit_save(
-            unit=unit, name=data["name"], kind=data["kind"], parent=parent
+            unit=unit,
+            name=data.get("name", unit.name),
+            kind=data.get("kind", unit.kind),
+            parent=data.get("parent", unit.parent),
         )
 
     def perform_destroy(self, instance):
-        self.check_admin()
         services.org_unit_delete(unit=instance)
 
 
-class UserViewSet(AdminWritesMixin, viewsets.ModelViewSet):
+class UserViewSet(viewsets.ModelViewSet):
     queryset = User.objects.none()
     serializer_class = s.UserSerializer
+    permission_classes = [AdministratorsWrite]
     filterset_fields = ["team"]
 
     def get_queryset(self):
@@ -98,18 +112,21 @@ class UserViewSet(AdminWritesMixin, viewsets.ModelViewSet):
         )
 
     def _save(self, serializer, user: User | None):
-        self.check_admin()
         data = serializer.validated_data
-        current = s.UserSerializer(user).data if user else {}
         roles = data.get("role_assignments", {}).get("all")
+
+        def given(name: str, default):
+            # PATCH keeps what it does not mention.
+            return data.get(name, getattr(user, name) if user else default)
+
         serializer.instance = services.user_save(
             user=user,
-            username=data.get("username", current.get("username")),
-            display_name=data.get("display_name", current.get("display_name", "")),
-            email=data.get("email", current.get("email", "")),
-            team=data.get("team", user.team if user else None),
+            username=given("username", None),
+            display_name=given("display_name", ""),
+            email=given("email", ""),
+            team=given("team", None),
             password=data.get("password"),
-            language=data.get("language", current.get("language", "")),
+            language=given("language", ""),
             roles=None
             if roles is None
             else [services.RoleGrant(role=r["role"], unit=r.get("unit")) for r in roles],
@@ -122,7 +139,6 @@ class UserViewSet(AdminWritesMixin, viewsets.ModelViewSet):
         self._save(serializer, serializer.instance)
 
     def perform_destroy(self, instance):
-        self.check_admin()
         instance.is_active = False
         instance.save(update_fields=["is_active"])
 

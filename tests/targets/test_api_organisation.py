@@ -125,3 +125,13 @@ def test_deleting_a_user_deactivates_them(api, org):
     assert api(org.admin).delete(f"/api/v1/users/{org.bob.pk}/").status_code == 204
     org.bob.refresh_from_db()
     assert org.bob.is_active is False
+
+
+def test_a_non_admin_is_refused_before_the_body_is_looked_at(api, org):
+    response = api(org.director).post("/api/v1/org-units/", {"kind": "galaxy"}, format="json")
+    assert response.status_code == 403
+
+
+def test_an_unseen_user_is_404_for_a_non_admin_edit(api, org):
+    response = api(org.alice).patch(f"/api/v1/users/{org.dave.pk}/", {"email": "x"}, format="json")
+    assert response.status_code == 404

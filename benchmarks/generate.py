@@ -26,6 +26,7 @@ from targets.models import (
     Role,
     RoleAssignment,
     Target,
+    TeamMembership,
     User,
 )
 from targets.periods import Quarter
@@ -210,6 +211,13 @@ def _insert_reps(cursor, size: CompanySize, company: OrgUnit) -> None:
         """,
         [Role.REP],
     )
+    cursor.execute(
+        f"""
+        INSERT INTO {TeamMembership._meta.db_table} (user_id, team_id, valid_from)
+        SELECT id, team_id, %s FROM ({_rep_numbers(size)}) rep
+        """,
+        [date(2000, 1, 1)],
+    )
 
 
 def _insert_targets(cursor, size: CompanySize, company: OrgUnit) -> None:
@@ -220,7 +228,7 @@ def _insert_targets(cursor, size: CompanySize, company: OrgUnit) -> None:
         INSERT INTO {Target._meta.db_table} (
             period, period_start, period_end, measure, owner_unit_id, owner_user_id,
             company_id, base, stretch, original_base, original_stretch, base_bonus,
-            stretch_bonus, created_at, updated_at
+            stretch_bonus, version, created_at, updated_at
         )
         WITH quarter AS (
             SELECT * FROM unnest(%(labels)s::text[], %(starts)s::date[], %(ends)s::date[])
@@ -241,11 +249,11 @@ def _insert_targets(cursor, size: CompanySize, company: OrgUnit) -> None:
             GROUP BY period, period_start, period_end, tree.ancestor_id
         )
         SELECT period, period_start, period_end, 'revenue', NULL, user_id, %(company)s,
-               base, base * 1.5, base, base * 1.5, 20000, 30000, now(), now()
+               base, base * 1.5, base, base * 1.5, 20000, 30000, 1, now(), now()
         FROM rep_target
         UNION ALL
         SELECT period, period_start, period_end, 'revenue', unit_id, NULL, %(company)s,
-               base, base * 1.5, base, base * 1.5, NULL, NULL, now(), now()
+               base, base * 1.5, base, base * 1.5, NULL, NULL, 1, now(), now()
         FROM unit_target
         """,
         {
@@ -297,10 +305,10 @@ def _insert_credits(cursor, size: CompanySize) -> None:
     cursor.execute(
         f"""
         INSERT INTO {Credit._meta.db_table} (
-            deal_id, user_id, percent, amount_cents, close_date, close_month, counts
+            deal_id, user_id, team_id, percent, amount_cents, close_date, close_month, counts
         )
-        SELECT deal.id, share.user_id, share.percent, share.cents, deal.close_date,
-               date_trunc('month', deal.close_date)::date, deal.won
+        SELECT deal.id, share.user_id, rep.team_id, share.percent, share.cents,
+               deal.close_date, date_trunc('month', deal.close_date)::date, deal.won
         FROM (
             SELECT d.id, d.owner_id, d.close_date, d.won, (d.amount * 100)::bigint AS cents,
                    partner.id AS partner_id
@@ -318,6 +326,7 @@ def _insert_credits(cursor, size: CompanySize) -> None:
                   ELSE deal.cents - deal.cents * %(partner_pct)s / 100 END),
             (deal.partner_id, %(partner_pct)s, deal.cents * %(partner_pct)s / 100)
         ) share (user_id, percent, cents)
+        JOIN {User._meta.db_table} rep ON rep.id = share.user_id
         WHERE share.user_id IS NOT NULL
         ORDER BY deal.close_date, deal.id
         """,
@@ -350,7 +359,7 @@ def generate(size: CompanySize, *, vacuum: bool = True) -> Generation:
         services.user_save(
             username=size.director_username,
             display_name="Director",
-            roles=[services.RoleGrant(role=Role.SALES_DIRECTOR)],
+            roles=[services.RoleGrant(role=Role.SALES_DIRECTOR, unit=company)],
         )
         _insert_units(cursor, size, company)
         services.org_tree_rebuild()

@@ -101,7 +101,6 @@ class RevisionInline(admin.TabularInline):
         "reason",
         "decided_by",
         "decided_at",
-        "proposal",
     ]
 
     def has_add_permission(self, request, obj=None):

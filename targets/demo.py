@@ -471,8 +471,10 @@ def _ensure_org() -> dict[str, OrgUnit]:
 
 
 def _ensure_people(units: dict[str, OrgUnit], reps: list[_Rep]) -> tuple[dict[str, User], int]:
+    company = units[COMPANY_NAME]
     wanted: list[tuple[str, str, OrgUnit | None, list[RoleGrant]]] = [
-        (username, name, None, [RoleGrant(role)]) for username, name, role in STAFF
+        (username, name, None, [RoleGrant(role, None if role == Role.ADMIN else company)])
+        for username, name, role in STAFF
     ]
     wanted += [
         (r.manager, r.manager_name, None, [RoleGrant(Role.SALES_MANAGER, units[r.name])])

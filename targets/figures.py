@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -24,7 +24,7 @@ from django.db import connection
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from targets.models import Credit, OrgUnitClosure, Target, User
+from targets.models import Credit, Measure, OrgUnitClosure, Target
 from targets.periods import (
     EQUAL_THIRDS,
     IsoWeek,
@@ -175,21 +175,22 @@ def _id_filter(targets: QuerySet[Target] | list[int]) -> tuple[str, list]:
     return ", ".join(["%s"] * len(targets)), list(targets)
 
 
-def _monthly_actual_cents(
+def _revenue_monthly_cents(
     targets: QuerySet[Target] | list[int], *, start: date, as_of: date
 ) -> dict[int, dict[date, int]]:
     """(target, month) → credited cents of counting deals closed from `start` to `as_of`.
 
-    Credits are summed once per (rep, month), then once more per (team, month); a rep's
-    target reads its own sums, a unit's target the sums of the teams below it. Each join
-    has a real table on one side, so PostgreSQL estimates it from statistics: joining two
-    aggregates instead (estimated with default selectivities) made it pick a nested loop
-    over every (rep, month) × target pair — over ten minutes for 44,000 targets.
+    A rep's target sums its own credits per month; a unit's target sums the credits tagged
+    with a team of its subtree, the team each rep belonged to on the close date (SPEC §2),
+    so moving a rep today leaves last quarter's unit figures as they were. Each side first
+    aggregates credits, whose partial indexes cover (user | team, close_date), then joins a
+    real table: joining two aggregates instead (estimated with default selectivities) made
+    PostgreSQL pick a nested loop over every pair — over ten minutes for 44,000 targets.
     """
     if as_of < start:
         return {}
     targets_table, credits = Target._meta.db_table, Credit._meta.db_table
-    closure, users = OrgUnitClosure._meta.db_table, User._meta.db_table
+    closure = OrgUnitClosure._meta.db_table
     id_list, id_params = _id_filter(targets)
     sql = f"""
         WITH rep_month AS (
@@ -199,18 +200,19 @@ def _monthly_actual_cents(
               AND credit.user_id IN (
                   SELECT target.owner_user_id FROM {targets_table} target
                   WHERE target.id IN ({id_list})
-                  UNION ALL
-                  SELECT rep.id FROM {targets_table} target
-                  JOIN {closure} tree ON tree.ancestor_id = target.owner_unit_id
-                  JOIN {users} rep ON rep.team_id = tree.descendant_id
-                  WHERE target.id IN ({id_list})
               )
             GROUP BY credit.user_id, credit.close_month
         ),
         team_month AS (
-            SELECT rep.team_id, rep_month.close_month, SUM(rep_month.cents) AS cents
-            FROM rep_month JOIN {users} rep ON rep.id = rep_month.user_id
-            GROUP BY rep.team_id, rep_month.close_month
+            SELECT credit.team_id, credit.close_month, SUM(credit.amount_cents) AS cents
+            FROM {credits} credit
+            WHERE credit.counts = %s AND credit.close_date >= %s AND credit.close_date <= %s
+              AND credit.team_id IN (
+                  SELECT tree.descendant_id FROM {targets_table} target
+                  JOIN {closure} tree ON tree.ancestor_id = target.owner_unit_id
+                  WHERE target.id IN ({id_list})
+              )
+            GROUP BY credit.team_id, credit.close_month
         )
         SELECT target.id, rep_month.close_month, rep_month.cents
         FROM {targets_table} target
@@ -228,7 +230,11 @@ def _monthly_actual_cents(
           AND team_month.close_month <= target.period_end
         GROUP BY target.id, team_month.close_month
     """
-    params = [True, start, as_of, *id_params, *id_params, *id_params, *id_params]
+    params = [
+        True, start, as_of, *id_params,
+        True, start, as_of, *id_params,
+        *id_params, *id_params,
+    ]  # fmt: skip
     result: dict[int, dict[date, int]] = defaultdict(dict)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -236,6 +242,29 @@ def _monthly_actual_cents(
             if isinstance(month, str):  # SQLite hands dates back as text in raw SQL
                 month = date.fromisoformat(month)
             result[target_id][month] = int(cents)
+    return result
+
+
+# Where each measure's actuals come from (SPEC §3 `measure`): one function per source, each
+# answering (target, month) → amount in hundredths for a batch of targets in fixed SQL. A
+# target on a measure without a source gets no actuals, never another measure's.
+ActualSource = Callable[..., dict[int, dict[date, int]]]
+ACTUAL_SOURCES: dict[str, ActualSource] = {Measure.REVENUE: _revenue_monthly_cents}
+
+
+def _monthly_actual_cents(
+    targets: QuerySet[Target] | list[int], rows: list[_TargetRow], *, start: date, as_of: date
+) -> dict[int, dict[date, int]]:
+    result: dict[int, dict[date, int]] = {}
+    for measure in sorted({r.measure for r in rows}):
+        source = ACTUAL_SOURCES.get(measure)
+        if source is None:
+            continue
+        if isinstance(targets, QuerySet):
+            batch = targets.filter(measure=measure)
+        else:
+            batch = [r.id for r in rows if r.measure == measure]
+        result.update(source(batch, start=start, as_of=as_of))
     return result
 
 
@@ -390,7 +419,7 @@ def _figures_for(
         return {}
     start = min(quarter.start for quarter in {r.quarter for r in rows})
     batch = targets if isinstance(targets, QuerySet) else [r.id for r in rows]
-    cents = _monthly_actual_cents(batch, start=start, as_of=as_of)
+    cents = _monthly_actual_cents(batch, rows, start=start, as_of=as_of)
     allocated = _children_base(rows)
     phasings: dict[tuple, _Phasing] = {}
     result = {}
@@ -431,23 +460,20 @@ def daily_actuals(target: Target, *, as_of: date) -> dict[date, Decimal]:
     end = min(as_of, target.period_end)
     if end < target.period_start:
         return {}
-    credits, closure, users = (
-        Credit._meta.db_table,
-        OrgUnitClosure._meta.db_table,
-        User._meta.db_table,
-    )
+    if target.measure not in ACTUAL_SOURCES:
+        return {}
+    credits, closure = Credit._meta.db_table, OrgUnitClosure._meta.db_table
     if target.owner_user_id:
-        members_sql, members_params = "SELECT %s", [target.owner_user_id]
+        members_sql, members_params = "user_id = %s", [target.owner_user_id]
     else:
         members_sql = (
-            f"SELECT rep.id FROM {closure} tree JOIN {users} rep "
-            "ON rep.team_id = tree.descendant_id WHERE tree.ancestor_id = %s"
+            f"team_id IN (SELECT tree.descendant_id FROM {closure} tree "
+            "WHERE tree.ancestor_id = %s)"
         )
         members_params = [target.owner_unit_id]
     sql = f"""
         SELECT close_date, SUM(amount_cents) FROM {credits}
-        WHERE counts = %s AND close_date >= %s AND close_date <= %s
-          AND user_id IN ({members_sql})
+        WHERE counts = %s AND close_date >= %s AND close_date <= %s AND {members_sql}
         GROUP BY close_date
     """
     with connection.cursor() as cursor:

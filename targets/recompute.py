@@ -1,8 +1,8 @@
 """Recompute the figures of the current quarter's targets, on demand or on a schedule.
 
-Figures are computed on read, so nothing needs storing yet; this is the one place where a
-periodic pass over every open target happens, which is where status changes (and the alerts
-they raise, SPEC §7) are detected as time moves on even when no deal changes.
+Pace changes with the calendar even when no deal does, so a periodic pass over every open
+target is needed; this is that pass. It computes and announces (`figures_recomputed`); what
+to store or raise from the result belongs to the apps listening.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.utils import timezone
 from targets.figures import Status, figures_for
 from targets.models import Target
 from targets.periods import Quarter
+from targets.signals import figures_recomputed
 
 NO_STATUS = "none"
 
@@ -28,6 +29,7 @@ def figures_recompute(*, as_of: date | None = None) -> dict[str, object]:
     as_of = as_of or timezone.localdate()
     period = Quarter.of(as_of).label
     figures = figures_for(Target.objects.filter(period=period), as_of=as_of)
+    figures_recomputed.send(sender=Target, period=period, as_of=as_of, figures=figures)
     statuses = Counter(f.status or NO_STATUS for f in figures.values())
     return {
         "as_of": as_of.isoformat(),

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.db.models import Q
 
-from targets.access import access_for
 from targets.figures import Figures, figures_for, volatility
 from targets.models import Measure, OrgUnit, Target, User
 from targets.periods import Quarter
@@ -41,16 +40,6 @@ class DashboardSummary:
     children: list[SummaryRow]
     volatility: list[MonthVolatility]
     volatility_period: Decimal | None
-
-
-def default_unit_for(user: User) -> OrgUnit | None:
-    """Where a user's dashboard opens: the company, or the first unit they manage."""
-    access = access_for(user)
-    if access.sees_all:
-        return OrgUnit.objects.filter(parent__isnull=True).order_by("pk").first()
-    if access.managed_unit_ids:
-        return OrgUnit.objects.filter(pk__in=access.managed_unit_ids).order_by("pk").first()
-    return None
 
 
 def dashboard_summary(

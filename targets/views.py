@@ -29,6 +29,7 @@ from targets.forms import (
     add_service_errors,
     amount_text,
 )
+from targets.ids import parse_id
 from targets.models import OrgUnit, Target, User
 from targets.periods import PeriodError, Quarter
 
@@ -49,15 +50,11 @@ def _unit_param(request) -> OrgUnit | None:
     """The unit asked for with ?unit=: unknown → 404, figures not allowed → 403 (SPEC §2)."""
     raw = request.GET.get("unit")
     if not raw:
-        return selectors.default_unit_for(request.user)
-    unit = (
-        access.units_visible_to(request.user).filter(pk=int(raw)).first() if raw.isdigit() else None
-    )
-    if unit is None:
+        return access.default_unit_for(request.user)
+    unit_id = parse_id(raw)
+    if unit_id is None:
         raise Http404
-    if not access.can_view_unit_figures(request.user, unit):
-        raise PermissionDenied(_("You may not see this unit's figures."))
-    return unit
+    return access.unit_get_for_figures(user=request.user, unit_id=unit_id)
 
 
 def _render_page(request, template: str, fragment: str, context: dict):
@@ -86,8 +83,6 @@ def home(request):
 @require_GET
 def target_detail(request, target_id: int):
     target = access.target_get_for_user(user=request.user, target_id=target_id)
-    if target is None:
-        raise Http404
     page = pages.target_page(user=request.user, target=target, today=timezone.localdate())
     return render(request, "targets/target_detail.html", {"page": page})
 
@@ -122,13 +117,7 @@ def deal_list(request):
 @login_required
 @require_POST
 def deal_confirm(request, deal_id: int):
-    deal = access.deal_get_for_user(user=request.user, deal_id=deal_id)
-    if deal is None:
-        raise Http404
-    if not access.can_confirm_deal(request.user, deal):
-        raise PermissionDenied(
-            _("Only a manager of the deal's owner other than its author may confirm it.")
-        )
+    deal = access.deal_get_for_confirmation(user=request.user, deal_id=deal_id)
     error = ""
     try:
         services.deal_confirm(deal=deal, confirmed_by=request.user)
@@ -252,7 +241,7 @@ def _apply_allocation(
 def _allocation_target(request, target_id: int) -> Target:
     target = access.target_get_for_user(user=request.user, target_id=target_id)
     # A rep's target has nothing below it to allocate.
-    if target is None or target.owner_unit_id is None:
+    if target.owner_unit_id is None:
         raise Http404
     return target
 

@@ -11,6 +11,8 @@ ACME (company)
 from __future__ import annotations
 
 import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
 from dataclasses import dataclass
 
 import pytest
@@ -57,9 +59,9 @@ def org(db) -> Org:
         north=north,
         north1=north1,
         admin=make_user("admin", roles=[(Role.ADMIN, None)]),
-        director=make_user("director", roles=[(Role.SALES_DIRECTOR, None)]),
-        hrbp=make_user("hrbp", roles=[(Role.HRBP, None)]),
-        finance=make_user("finance", roles=[(Role.FINANCE, None)]),
+        director=make_user("director", roles=[(Role.SALES_DIRECTOR, company)]),
+        hrbp=make_user("hrbp", roles=[(Role.HRBP, company)]),
+        finance=make_user("finance", roles=[(Role.FINANCE, company)]),
         mgr_east=make_user("mgr_east", roles=[(Role.SALES_MANAGER, east)]),
         alice=make_rep("alice", east1),
         bob=make_rep("bob", east1),
@@ -94,3 +96,14 @@ def _celery_tasks_run_in_process():
 
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
+
+
+@pytest.fixture
+def in_may_2025():
+    """Today is 20 May 2025 (company time): manual deals of 2025Q1–Q2 may be entered."""
+    import time_machine
+
+    with time_machine.travel(
+        datetime(2025, 5, 20, 12, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False
+    ):
+        yield

@@ -224,6 +224,14 @@ class TargetUpdateSerializer(serializers.Serializer):
     phasing = PhasingField(allow_null=True, required=False)
     base_bonus = MoneyInputField(allow_null=True, required=False)
     stretch_bonus = MoneyInputField(allow_null=True, required=False)
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        source="expected_version",
+        help_text=_(
+            "The version you read. If the target changed since, the write is refused (409)."
+        ),
+    )
     # Identity of a target is fixed once created; say so rather than ignore the field.
     period = serializers.CharField(required=False)
     measure = serializers.CharField(required=False)
@@ -273,6 +281,7 @@ class TargetSerializer(serializers.ModelSerializer):
             "base_bonus",
             "stretch_bonus",
             "locked",
+            "version",
             "figures",
         ]
 
@@ -288,6 +297,9 @@ class TargetSerializer(serializers.ModelSerializer):
 class RevisionSerializer(serializers.ModelSerializer):
     decided_by = serializers.PrimaryKeyRelatedField(read_only=True)
     decided_by_name = serializers.CharField(source="decided_by.__str__", read_only=True)
+    proposal = serializers.IntegerField(
+        source="proposal_ref", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = TargetRevision

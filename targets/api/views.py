@@ -6,7 +6,7 @@ from datetime import date
 
 import django_filters
 from django import forms
-from django.http import Http404
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -247,7 +247,7 @@ class TargetViewSet(viewsets.ModelViewSet):
             data=request.data, partial=kwargs.get("partial", False), context={"target": target}
         )
         query.is_valid(raise_exception=True)
-        services.target_update(target=target, **query.validated_data)
+        target = services.target_update(target=target, **query.validated_data)
         return self._respond(target)
 
     def destroy(self, request, *args, **kwargs):
@@ -266,7 +266,10 @@ class TargetViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["get"])
     def revisions(self, request, pk=None):
         target = self.get_object()
-        revisions = target.revisions.select_related("decided_by")
+        # The deciding proposal points at its revision (reviews builds on the core).
+        revisions = target.revisions.select_related("decided_by").annotate(
+            proposal_ref=F("proposal")
+        )
         page = self.paginate_queryset(revisions)
         return self.get_paginated_response(s.RevisionSerializer(page, many=True).data)
 
@@ -344,11 +347,8 @@ class DealViewSet(
     @extend_schema(request=None, responses=s.DealSerializer)
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
-        deal = self.get_object()
-        if not access.can_confirm_deal(request.user, deal):
-            raise PermissionDenied(
-                _("Only a manager of the deal's owner other than its author may confirm it.")
-            )
+        self.get_object()  # 404 first for what the user may not see
+        deal = access.deal_get_for_confirmation(user=request.user, deal_id=pk)
         deal = services.deal_confirm(deal=deal, confirmed_by=request.user)
         return Response(s.DealSerializer(deal).data)
 
@@ -379,13 +379,9 @@ def dashboard_summary(request):
     as_of = params.get("as_of") or timezone.localdate()
     period = Quarter.parse(params["period"]) if "period" in params else Quarter.of(as_of)
     if "unit" in params:
-        unit = access.units_visible_to(request.user).filter(pk=params["unit"]).first()
-        if unit is None:
-            raise Http404
-        if not access.can_view_unit_figures(request.user, unit):
-            raise PermissionDenied(_("You may not see this unit's figures."))
+        unit = access.unit_get_for_figures(user=request.user, unit_id=params["unit"])
     else:
-        unit = selectors.default_unit_for(request.user)
+        unit = access.default_unit_for(request.user)
     summary = selectors.dashboard_summary(unit=unit, user=request.user, period=period, as_of=as_of)
     return Response(s.DashboardSummarySerializer(summary).data)
 

@@ -1,5 +1,5 @@
 from .deals import Credit, Deal, DealRemoval, DealSource
-from .org import OrgUnit, OrgUnitClosure, Role, RoleAssignment, UnitKind, User
+from .org import OrgUnit, OrgUnitClosure, Role, RoleAssignment, TeamMembership, UnitKind, User
 from .targets import Measure, Target, TargetRevision
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "RoleAssignment",
     "Target",
     "TargetRevision",
+    "TeamMembership",
     "UnitKind",
     "User",
 ]

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-MONEY = {"max_digits": 16, "decimal_places": 2}
+from targets.money import MONEY
 
 
 class DealSource(models.TextChoices):
@@ -92,6 +92,15 @@ class Credit(models.Model):
         on_delete=models.PROTECT,
         related_name="credits",
     )
+    # The rep's team on the close date (SPEC §2): unit roll-ups follow it, not today's team.
+    team = models.ForeignKey(
+        "targets.OrgUnit",
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     percent = models.DecimalField(_("percent"), max_digits=5, decimal_places=2)
     # Whole cents: sums are exact on every database (SQLite sums decimals as floats).
     amount_cents = models.BigIntegerField(_("credited amount (cents)"))
@@ -118,6 +127,13 @@ class Credit(models.Model):
                 include=["close_month", "amount_cents"],
                 condition=Q(counts=True),
                 name="credit_counting_idx",
+            ),
+            # The same for a unit's roll-up through the closure table.
+            models.Index(
+                fields=["team", "close_date"],
+                include=["close_month", "amount_cents"],
+                condition=Q(counts=True),
+                name="credit_team_counting_idx",
             ),
         ]
 

@@ -108,7 +108,7 @@ class User(AbstractUser):
 
 
 class RoleAssignment(models.Model):
-    """A role held by a user; a scoped role (sales_manager) covers its unit's whole subtree."""
+    """A role held by a user; every role but admin covers its unit's whole subtree."""
 
     user = models.ForeignKey(
         User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="role_assignments"
@@ -128,9 +128,10 @@ class RoleAssignment(models.Model):
         verbose_name_plural = _("role assignments")
         constraints = [
             models.UniqueConstraint(fields=["user", "role", "unit"], name="role_assignment_unique"),
+            # Every role but admin applies to a unit's subtree (SPEC §2).
             models.CheckConstraint(
-                condition=~models.Q(role="sales_manager") | models.Q(unit__isnull=False),
-                name="sales_manager_role_has_unit",
+                condition=models.Q(role="admin") | models.Q(unit__isnull=False),
+                name="scoped_role_has_unit",
             ),
         ]
 
@@ -138,3 +139,42 @@ class RoleAssignment(models.Model):
         if self.unit_id:
             return f"{self.get_role_display()} @ {self.unit}"
         return str(self.get_role_display())
+
+
+class TeamMembership(models.Model):
+    """A rep's team over a span of dates (SPEC §2): moving a rep keeps the history.
+
+    `User.team` is the current team; this is the record figures and credits follow, so a
+    credit counts for the team the rep belonged to on the deal's close date.
+    """
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    team = models.ForeignKey(
+        OrgUnit, verbose_name=_("team"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    valid_from = models.DateField(_("from"))
+    # The last day in the team; open-ended while it is the current team.
+    valid_to = models.DateField(_("to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("team membership")
+        verbose_name_plural = _("team memberships")
+        ordering = ["user", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(valid_to__isnull=True),
+                name="one_current_team_per_user",
+            ),
+            models.UniqueConstraint(fields=["user", "valid_from"], name="membership_start_unique"),
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True)
+                | models.Q(valid_to__gte=models.F("valid_from")),
+                name="membership_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.team} ({self.valid_from} – {self.valid_to or ''})"

@@ -8,11 +8,11 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from targets.money import MONEY
 from targets.periods import EQUAL_THIRDS, Quarter
 
 from .org import OrgUnit
 
-MONEY = {"max_digits": 16, "decimal_places": 2}
 WEIGHT = {"max_digits": 7, "decimal_places": 6}
 
 
@@ -63,6 +63,8 @@ class Target(models.Model):
     weight_m3 = models.DecimalField(_("month 3 weight"), null=True, blank=True, **WEIGHT)
     base_bonus = models.DecimalField(_("base bonus"), null=True, blank=True, **MONEY)
     stretch_bonus = models.DecimalField(_("stretch bonus"), null=True, blank=True, **MONEY)
+    # Bumped by every write; a writer that read an older one is told 409 (SPEC §10).
+    version = models.PositiveIntegerField(_("version"), default=1, db_default=1, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -148,14 +150,8 @@ class TargetRevision(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("decided at"))
-    proposal = models.ForeignKey(
-        "reviews.Proposal",
-        verbose_name=_("proposal"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="revisions",
-    )
+    # The proposal that caused it points here (reviews.Proposal.revision): the core app
+    # knows nothing of the apps built on it.
 
     class Meta:
         verbose_name = _("target revision")

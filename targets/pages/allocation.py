@@ -121,5 +121,5 @@ def allocation_page(*, user: User, target: Target, today: date) -> AllocationPag
         children_stretch=sum((t.stretch for t in child_targets), Decimal(0)),
         may_set=bool(rows) and all(row.settable for row in rows),
         locked=target.is_locked(today),
-        back_unit=unit_id if access.sees_all or access.manages_unit(unit_id) else None,
+        back_unit=unit_id if access.sees_unit(unit_id) else None,
     )

@@ -65,13 +65,9 @@ def breadcrumbs(*, user: User, unit: OrgUnit) -> list[Crumb]:
         .values_list("ancestor_id", "ancestor__name")
     )
     access = access_for(user)
-    # Scoped roles cover whole subtrees: below the first managed unit, everything is visible.
-    visible = access.sees_all
-    crumbs = []
-    for unit_id, name in chain:
-        visible = visible or unit_id in access.managed_unit_ids
-        crumbs.append(Crumb(unit=unit_id, name=name, link=visible))
-    return crumbs
+    return [
+        Crumb(unit=unit_id, name=name, link=access.sees_unit(unit_id)) for unit_id, name in chain
+    ]
 
 
 @dataclass(frozen=True)
@@ -220,7 +216,7 @@ def target_page(*, user: User, target: Target, today: date) -> TargetPage:
     access = access_for(user)
     # Back to the dashboard showing this target, when the user may see that unit.
     unit_id = target.owner_unit_id or target.owner_user.team_id
-    visible = unit_id is not None and (access.sees_all or access.manages_unit(unit_id))
+    visible = access.sees_unit(unit_id)
     return TargetPage(
         target=target,
         owner_name=target.owner_name,

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from targets import services
 from targets.models import Deal, DealSource, Target
@@ -98,7 +99,12 @@ def test_the_largest_accepted_amounts_read_back_exactly(api, org):
     )
     deal = api(org.director).post(
         "/api/v1/deals/",
-        {"account": "Acme", "owner": org.alice.pk, "amount": largest, "close_date": "2099-01-15"},
+        {
+            "account": "Acme",
+            "owner": org.alice.pk,
+            "amount": largest,
+            "close_date": timezone.localdate().isoformat(),
+        },
         format="json",
     )
     assert deal.status_code == 201

@@ -114,10 +114,12 @@ def test_a_duplicate_username_is_a_400(api, org):
 
 def test_patching_roles_replaces_them(api, org):
     response = api(org.admin).patch(
-        f"/api/v1/users/{org.bob.pk}/", {"roles": [{"role": "hrbp"}]}, format="json"
+        f"/api/v1/users/{org.bob.pk}/",
+        {"roles": [{"role": "hrbp", "unit": org.east.pk}]},
+        format="json",
     )
     assert response.status_code == 200
-    assert response.json()["roles"] == [{"role": "hrbp", "unit": None}]
+    assert response.json()["roles"] == [{"role": "hrbp", "unit": org.east.pk}]
     assert response.json()["team"] == org.east1.pk
 
 

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from targets import services
 from tests.factories import DealFactory
@@ -39,6 +40,7 @@ def world(org):
             owner=org.alice,
             amount=Decimal(5000),
             close_date=date(2025, 5, 1),
+            today=date(2025, 5, 20),
         ),
     }
     return org, targets, deals
@@ -77,7 +79,7 @@ MATRIX = [
             "username": "newbie",
             "password": "s3cret-pass",
             "team": "{east1}",
-            "roles": [{"role": "rep"}],
+            "roles": [{"role": "rep", "unit": "{east1}"}],
         },
         {"anonymous": 401, "admin": 201, "others": 403},
     ),
@@ -171,7 +173,7 @@ MATRIX = [
         "manual deal for alice",
         "post",
         "/api/v1/deals/",
-        {"account": "上海某公司", "owner": "{alice}", "amount": "1000", "close_date": "2025-05-02"},
+        {"account": "上海某公司", "owner": "{alice}", "amount": "1000", "close_date": "{today}"},
         {"anonymous": 401, "director": 201, "mgr_east": 201, "alice": 201, "others": 403},
     ),
     (
@@ -227,6 +229,7 @@ def test_role_endpoint_matrix(api, world, persona, name, method, url, body, expe
         "d_alice": deals["alice"].pk,
         "d_dave": deals["dave"].pk,
         "d_manual": deals["manual"].pk,
+        "today": timezone.localdate().isoformat(),
     }
     body = _fill(body, ids)
     if isinstance(body, dict):

@@ -171,6 +171,7 @@ def deal_body(org, **changes):
     return body
 
 
+@pytest.mark.usefixtures("in_may_2025")
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
@@ -189,6 +190,7 @@ def test_bad_deal_input_is_a_400(api, org, changes, field):
     assert Deal.objects.count() == 0
 
 
+@pytest.mark.usefixtures("in_may_2025")
 @pytest.mark.parametrize(
     "splits",
     [
@@ -208,6 +210,7 @@ def test_splits_that_do_not_make_100_percent_write_nothing(api, org, splits):
     assert Deal.objects.count() == 0
 
 
+@pytest.mark.usefixtures("in_may_2025")
 def test_a_shared_manual_deal_lists_its_splits(api, org):
     splits = [{"user": org.alice.pk, "percent": "70"}, {"user": org.bob.pk, "percent": "30"}]
     response = api(org.mgr_east).post(

@@ -13,6 +13,7 @@ import time_machine
 from django.urls import reverse
 
 from targets import access, services
+from targets.errors import ValidationError
 from targets.figures import figures_for
 from targets.forms import ManualDealForm, add_service_errors
 from targets.models import Deal, DealSource, Role
@@ -388,7 +389,7 @@ def test_a_services_validation_error_lands_on_the_matching_field(org):
         entry(org), owners=reps_for_entry(org.alice), colleagues=colleagues_for_split()
     )
     assert form.is_valid()
-    with pytest.raises(services.ValidationError) as caught:
+    with pytest.raises(ValidationError) as caught:
         services.deal_create_manual(
             author=org.alice,
             account="x",
@@ -396,6 +397,7 @@ def test_a_services_validation_error_lands_on_the_matching_field(org):
             amount=D(1),
             close_date=date(2025, 5, 1),
             splits=[services.Split(org.alice, D(50)), services.Split(org.bob, D(30))],
+            today=date(2025, 5, 2),
         )
     add_service_errors(form, caught.value, aliases={"splits": "second_share"})
     assert form.errors["second_share"] == ["各方分成比例之和必须为 100%。"]

@@ -155,6 +155,7 @@ def test_unconfirmed_manual_deal_counts_only_after_confirmation(org):
         owner=org.alice,
         amount=D("50000"),
         close_date=date(2025, 5, 1),
+        today=date(2025, 5, 2),
     )
     assert figures_for([target], as_of=date(2025, 6, 30))[target.pk].actual == 0
     services.deal_confirm(deal=deal, confirmed_by=org.mgr_east)

@@ -70,6 +70,7 @@ def test_random_deals_roll_up_exactly(org, seed):
                 amount=amount,
                 close_date=close,
                 splits=splits,
+                today=close,  # entered the day it closed
             )
             if rng.random() < 0.5:
                 services.deal_confirm(deal=deal, confirmed_by=org.director)

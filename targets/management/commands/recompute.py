@@ -9,7 +9,7 @@ from targets.recompute import figures_recompute
 
 
 class Command(BaseCommand):
-    help = "Recompute the figures (and alerts) of the current quarter's targets now."
+    help = "Recompute the figures of the current quarter's targets now and announce them."
 
     def add_arguments(self, parser):
         parser.add_argument("--as-of", help="Date to compute as of, YYYY-MM-DD (default: today).")

@@ -138,7 +138,9 @@ def units_visible_to(user: User) -> QuerySet[OrgUnit]:
     roots = OrgUnitClosure.objects.filter(
         descendant__in=anchors, ancestor__parent__isnull=True
     ).values("ancestor")
-    return units.filter(pk__in=OrgUnitClosure.objects.filter(ancestor__in=roots).values("descendant"))
+    return units.filter(
+        pk__in=OrgUnitClosure.objects.filter(ancestor__in=roots).values("descendant")
+    )
 
 
 def can_view_unit_figures(user: User, unit: OrgUnit) -> bool:

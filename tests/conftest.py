@@ -11,9 +11,9 @@ ACME (company)
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
-from dataclasses import dataclass
 
 import pytest
 from rest_framework.test import APIClient

@@ -128,8 +128,7 @@ def deal_rows(
                 awaiting=awaiting,
                 confirmed_by=str(deal.confirmed_by) if deal.confirmed_by else None,
                 confirmed_at=deal.confirmed_at,
-                confirmable=awaiting
-                and can_confirm_deal(user, deal, [c.team_id for c in credits]),
+                confirmable=awaiting and can_confirm_deal(user, deal, [c.team_id for c in credits]),
                 error=errors.get(deal.pk, ""),
             )
         )

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from targets.figures import Status, TrendPoint
 from targets.formatting import WAN, format_money, format_pct, is_chinese, status_label
-from targets.selectors import DashboardSummary
+from targets.selectors.summary import DashboardSummary
 
 STATUS_COLOURS = {
     Status.RED: "#dc2626",

@@ -10,8 +10,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from targets.models import DealSource, User
-from targets.pages.deals import DealFilters
 from targets.periods import PeriodError, Quarter
+from targets.selectors.deals import DealFilters
 from targets.services import Split
 
 MONEY = {"max_digits": 16, "decimal_places": 2}

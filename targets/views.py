@@ -1,4 +1,4 @@
-"""HTML pages."""
+"""HTML selectors."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from targets import access, pages, selectors, services
+from targets import access, selectors, services
 from targets.errors import StateConflict
 from targets.figures import figures_for
 from targets.forms import (
@@ -73,7 +73,7 @@ def home(request):
     period = _period_param(request, default=Quarter.of(today))
     unit = _unit_param(request)
     summary = selectors.dashboard_summary(unit=unit, user=request.user, period=period, as_of=today)
-    page = pages.home_page(
+    page = selectors.home_page(
         user=request.user, unit=unit, summary=summary, period=period, today=today
     )
     return _render_page(request, "targets/home.html", "dashboard", {"page": page})
@@ -83,7 +83,7 @@ def home(request):
 @require_GET
 def target_detail(request, target_id: int):
     target = access.target_get_for_user(user=request.user, target_id=target_id)
-    page = pages.target_page(user=request.user, target=target, today=timezone.localdate())
+    page = selectors.target_page(user=request.user, target=target, today=timezone.localdate())
     return render(request, "targets/target_detail.html", {"page": page})
 
 
@@ -105,7 +105,7 @@ def deal_list(request):
     form = DealFilterForm(request.GET)
     if not form.is_valid():
         raise BadRequest(" ".join(e for errors in form.errors.values() for e in errors))
-    page = pages.deals_page(
+    page = selectors.deals_page(
         user=request.user,
         filters=form.filters(),
         page_number=request.GET.get("page"),
@@ -126,7 +126,7 @@ def deal_confirm(request, deal_id: int):
     if request.htmx:
         # The row comes back in its new state (or, after a conflict, the state someone else
         # left it in) with the reason; a 409 is swapped in too (see deals.html).
-        row = pages.deal_row(user=request.user, deal_id=deal.pk, error=error)
+        row = selectors.deal_row(user=request.user, deal_id=deal.pk, error=error)
         back = request.htmx.current_url_abs_path or reverse("deals")
         return render(
             request,
@@ -144,7 +144,7 @@ def deal_confirm(request, deal_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def deal_new(request):
-    owners = pages.reps_for_entry(request.user)
+    owners = selectors.reps_for_entry(request.user)
     if not owners.exists():
         raise PermissionDenied(_("You may not enter deals."))
     today = timezone.localdate()
@@ -154,7 +154,7 @@ def deal_new(request):
     form = ManualDealForm(
         request.POST or None,
         owners=owners,
-        colleagues=pages.colleagues_for_split(),
+        colleagues=selectors.colleagues_for_split(),
         initial=initial,
     )
     if request.method == "POST" and form.is_valid():
@@ -189,7 +189,7 @@ class _Discard(Exception):
     """Leaves a transaction.atomic block without keeping anything."""
 
 
-def _row_forms(page: pages.AllocationPage, data=None) -> dict[str, AllocationRowForm]:
+def _row_forms(page: selectors.AllocationPage, data=None) -> dict[str, AllocationRowForm]:
     return {
         row.key: AllocationRowForm(
             data,
@@ -206,7 +206,7 @@ def _row_forms(page: pages.AllocationPage, data=None) -> dict[str, AllocationRow
 
 
 def _apply_allocation(
-    *, user: User, page: pages.AllocationPage, forms: dict[str, AllocationRowForm], today: date
+    *, user: User, page: selectors.AllocationPage, forms: dict[str, AllocationRowForm], today: date
 ) -> bool:
     """Validate every row's form, then allocate; False (errors on the rows) if anything fails.
 
@@ -251,7 +251,7 @@ def _allocation_target(request, target_id: int) -> Target:
 def target_allocate(request, target_id: int):
     target = _allocation_target(request, target_id)
     today = timezone.localdate()
-    page = pages.allocation_page(user=request.user, target=target, today=today)
+    page = selectors.allocation_page(user=request.user, target=target, today=today)
     if request.method == "POST":
         if not page.may_set:
             raise PermissionDenied(_("You may not set these targets."))
@@ -272,7 +272,7 @@ def target_allocate(request, target_id: int):
                     raise _Discard
         except _Discard:
             # Re-read: the rolled-back writes may have changed the row objects in memory.
-            page = pages.allocation_page(user=request.user, target=target, today=today)
+            page = selectors.allocation_page(user=request.user, target=target, today=today)
         else:
             messages.success(request, _("Allocation saved."))
             return redirect("target-allocate", target_id=target.pk)
@@ -281,7 +281,9 @@ def target_allocate(request, target_id: int):
     return render(request, "targets/allocation.html", _allocation_context(page, forms))
 
 
-def _allocation_context(page: pages.AllocationPage, forms: dict[str, AllocationRowForm]) -> dict:
+def _allocation_context(
+    page: selectors.AllocationPage, forms: dict[str, AllocationRowForm]
+) -> dict:
     # Templates cannot look a form up by the row's key: hand them (row, form) pairs.
     return {
         "page": page,
@@ -291,7 +293,7 @@ def _allocation_context(page: pages.AllocationPage, forms: dict[str, AllocationR
 
 
 def _allocation_preview(
-    request, *, page: pages.AllocationPage, forms: dict[str, AllocationRowForm], today: date
+    request, *, page: selectors.AllocationPage, forms: dict[str, AllocationRowForm], today: date
 ):
     """The coverage the typed amounts would give: applied, measured, and rolled back."""
     figures = None
@@ -307,7 +309,7 @@ def _allocation_preview(
         "targets/allocation.html#coverage-preview",
         {
             "page": page,
-            "preview": pages.allocation_of(figures),
+            "preview": selectors.allocation_of(figures),
             "invalid": sum(1 for form in forms.values() if form.errors),
         },
     )

@@ -9,7 +9,7 @@ from django.utils import translation
 
 from targets.charts import STATUS_COLOURS, chart_html, children_completion_chart, trend_chart
 from targets.figures import Figures, TrendPoint
-from targets.selectors import DashboardSummary, SummaryRow
+from targets.selectors.summary import DashboardSummary, SummaryRow
 
 D = Decimal
 

@@ -17,7 +17,7 @@ from targets.errors import ValidationError
 from targets.figures import figures_for
 from targets.forms import ManualDealForm, add_service_errors
 from targets.models import Deal, DealSource, Role
-from targets.pages.deals import colleagues_for_split, reps_for_entry
+from targets.selectors.deals import colleagues_for_split, reps_for_entry
 from tests.factories import DealFactory, make_user
 
 pytestmark = pytest.mark.django_db

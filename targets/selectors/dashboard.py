@@ -15,7 +15,7 @@ from targets.access import access_for
 from targets.figures import Figures, MonthFigures, figures_for, trend
 from targets.models import OrgUnit, OrgUnitClosure, Target, TargetRevision, User
 from targets.periods import Quarter, to_decimal
-from targets.selectors import DashboardSummary
+from targets.selectors.summary import DashboardSummary
 
 CENT = Decimal("0.01")
 PREVIOUS_QUARTERS = 4

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from targets.access import access_for, can_set_target
 from targets.figures import Figures, figures_for
 from targets.models import OrgUnit, Target, User
-from targets.pages.dashboard import Allocation, allocation_of, period_title
+from targets.selectors.dashboard import Allocation, allocation_of, period_title
 
 HUNDRED = Decimal(100)
 

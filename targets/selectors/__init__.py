@@ -1,14 +1,14 @@
-"""Reads shaped for the HTML pages (views.py): everything a template shows comes ready here.
+"""Reads: everything a page or an endpoint shows comes ready from here.
 
-The numbers themselves come from `targets.selectors` / `targets.figures`; these modules only
-add what a page needs around them (breadcrumbs, period choices, links, chart fragments,
-permissions per row) without a query per row.
+The numbers themselves come from `targets.figures`; these modules add what a page needs
+around them (breadcrumbs, period choices, links, chart fragments, permissions per row)
+without a query per row. Views and API only parse the request, call one selector, render.
 """
 
 from __future__ import annotations
 
-from targets.pages.allocation import AllocationPage, AllocationRow, allocation_page
-from targets.pages.dashboard import (
+from targets.selectors.allocation import AllocationPage, AllocationRow, allocation_page
+from targets.selectors.dashboard import (
     Allocation,
     HomePage,
     PeriodChoice,
@@ -19,7 +19,7 @@ from targets.pages.dashboard import (
     period_title,
     target_page,
 )
-from targets.pages.deals import (
+from targets.selectors.deals import (
     DealFilters,
     DealRow,
     DealsPage,
@@ -29,20 +29,30 @@ from targets.pages.deals import (
     deals_page,
     reps_for_entry,
 )
+from targets.selectors.summary import (
+    DashboardSummary,
+    MonthVolatility,
+    SummaryRow,
+    dashboard_summary,
+)
 
 __all__ = [
     "Allocation",
     "AllocationPage",
     "AllocationRow",
+    "DashboardSummary",
     "DealFilters",
     "DealRow",
     "DealsPage",
     "HomePage",
+    "MonthVolatility",
     "PeriodChoice",
+    "SummaryRow",
     "TargetPage",
     "allocation_of",
     "allocation_page",
     "colleagues_for_split",
+    "dashboard_summary",
     "deal_row",
     "deal_rows",
     "deals_page",

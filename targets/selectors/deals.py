@@ -17,8 +17,8 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from targets.access import can_confirm_deal, deals_visible_to, reps_for_deal_entry
 from targets.models import Credit, Deal, DealSource, User
-from targets.pages.dashboard import PeriodChoice, period_choices
 from targets.periods import Quarter
+from targets.selectors.dashboard import PeriodChoice, period_choices
 
 PER_PAGE = 50
 

@@ -134,7 +134,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "targets.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "targets.api.schema.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "targets.api.errors.exception_handler",
 }
@@ -144,12 +144,27 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One document for every caller, in English: names must not follow the caller's language.
+    "DEFAULT_GENERATOR_CLASS": "targets.api.schema.SchemaGenerator",
+    # Tags and operation ids from the resource (`targets`, `targets_list`), not `v1`.
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Stable names for choice sets shared by bodies and query parameters.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "targets.api.serializers.STATUS_CHOICES",
+        "GrainEnum": "targets.api.serializers.GRAIN_VALUES",
+        "MeasureEnum": "targets.models.Measure",
+        "DealSourceEnum": "targets.models.DealSource",
+        "KindEnum": "targets.models.UnitKind",
+        "RoleEnum": "targets.models.Role",
+    },
     # Served from our own static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "targets.api.schema.share_query_enums",
+        "targets.api.schema.describe_token_auth",
         "targets.api.schema.add_error_responses",
     ],
 }

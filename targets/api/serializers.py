@@ -5,13 +5,14 @@ from __future__ import annotations
 from decimal import MAX_PREC, Context, Decimal
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from targets.figures import Figures
 from targets.models import Deal, DealSource, Measure, OrgUnit, Role, Target, TargetRevision, User
 from targets.periods import PeriodError, Quarter
 
+STATUS_CHOICES = [("red", "red"), ("yellow", "yellow"), ("green", "green")]
+GRAIN_VALUES = ["week", "month"]
 ONE_DECIMAL = Decimal("0.1")
 CENT = Decimal("0.01")
 QUARTER_PATTERN = r"^\d{4}Q[1-4]$"
@@ -69,6 +70,18 @@ class RoleSerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_serializer(component_name="AuthToken")
+class AuthTokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+class AuthTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(
+        help_text=_("Send it as `Authorization: Token <key>` on every request.")
+    )
+
+
 class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
@@ -108,61 +121,50 @@ class UserSerializer(serializers.ModelSerializer):
 # Figures -----------------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "example": "1250000.00"})
+class MoneyOutField(serializers.Field):
+    """A computed amount, as a decimal string with cents."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Decimal) -> str:
+        return _money(value)
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "87.5"})
+class PercentField(serializers.Field):
+    """A computed percentage, as a decimal string with one decimal (87.5 means 87.5 %)."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Decimal) -> str:
+        return _pct(value)
+
+
 class MonthFiguresSerializer(serializers.Serializer):
     month = serializers.CharField(source="month.label")
-    actual = serializers.SerializerMethodField()
-    completion = serializers.SerializerMethodField()
-
-    def get_actual(self, obj) -> str:
-        return _money(obj.actual)
-
-    def get_completion(self, obj) -> str | None:
-        return _pct(obj.completion)
+    actual = MoneyOutField()
+    completion = PercentField(allow_null=True)
 
 
 class FiguresSerializer(serializers.Serializer):
     """Percentages rounded to one decimal only here; every rule used the unrounded values."""
 
-    actual = serializers.SerializerMethodField()
-    completion = serializers.SerializerMethodField()
-    pace = serializers.SerializerMethodField()
-    stretch_progress = serializers.SerializerMethodField()
-    status = serializers.ChoiceField(
-        choices=[("red", "red"), ("yellow", "yellow"), ("green", "green")], allow_null=True
-    )
-    allocation_coverage = serializers.SerializerMethodField()
-    incentive = serializers.SerializerMethodField()
-    expected_base = serializers.SerializerMethodField()
-    allocated_base = serializers.SerializerMethodField()
-    unallocated = serializers.SerializerMethodField()
+    actual = MoneyOutField()
+    completion = PercentField(allow_null=True)
+    pace = PercentField(allow_null=True)
+    stretch_progress = PercentField(allow_null=True)
+    status = serializers.ChoiceField(choices=STATUS_CHOICES, allow_null=True)
+    allocation_coverage = PercentField(allow_null=True)
+    incentive = MoneyOutField(allow_null=True)
+    expected_base = MoneyOutField(allow_null=True)
+    allocated_base = MoneyOutField(allow_null=True)
+    unallocated = MoneyOutField(allow_null=True)
     monthly = MonthFiguresSerializer(many=True)
-
-    def get_actual(self, obj: Figures) -> str:
-        return _money(obj.actual)
-
-    def get_completion(self, obj: Figures) -> str | None:
-        return _pct(obj.completion)
-
-    def get_pace(self, obj: Figures) -> str | None:
-        return _pct(obj.pace)
-
-    def get_stretch_progress(self, obj: Figures) -> str | None:
-        return _pct(obj.stretch_progress)
-
-    def get_allocation_coverage(self, obj: Figures) -> str | None:
-        return _pct(obj.allocation_coverage)
-
-    def get_incentive(self, obj: Figures) -> str | None:
-        return _money(obj.incentive)
-
-    def get_expected_base(self, obj: Figures) -> str | None:
-        return _money(obj.expected_base)
-
-    def get_allocated_base(self, obj: Figures) -> str | None:
-        return _money(obj.allocated_base)
-
-    def get_unallocated(self, obj: Figures) -> str | None:
-        return _money(obj.unallocated)
 
 
 # Targets -----------------------------------------------------------------------------
@@ -326,7 +328,7 @@ class TrendPointSerializer(serializers.Serializer):
 
 class TrendSerializer(serializers.Serializer):
     target = serializers.IntegerField()
-    grain = serializers.CharField()
+    grain = serializers.ChoiceField(choices=GRAIN_VALUES)
     as_of = serializers.DateField()
     points = TrendPointSerializer(many=True)
 
@@ -336,7 +338,7 @@ class AsOfSerializer(serializers.Serializer):
 
 
 class TrendQuerySerializer(AsOfSerializer):
-    grain = serializers.ChoiceField(choices=["week", "month"], default="week")
+    grain = serializers.ChoiceField(choices=GRAIN_VALUES, default="week")
 
 
 # Deals -------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from . import views
@@ -13,7 +12,7 @@ router.register("targets", views.TargetViewSet, basename="target")
 router.register("deals", views.DealViewSet, basename="deal")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("me/", views.me, name="api-me"),
     path("dashboard/summary/", views.dashboard_summary, name="api-dashboard-summary"),
     path("", include(router.urls)),

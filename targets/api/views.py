@@ -12,10 +12,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from targets import access, selectors, services
 from targets.figures import figures_for, trend
@@ -23,6 +26,7 @@ from targets.models import Deal, OrgUnit, Target, User
 from targets.periods import Quarter
 
 from . import serializers as s
+from .parsers import JSONParser
 
 # Ids are BigAutoField keys.
 ID_MAX = 2**63 - 1
@@ -36,6 +40,30 @@ def _as_of(request) -> date:
     query = s.AsOfSerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     return query.validated_data.get("as_of") or timezone.localdate()
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="auth_token_create",
+        request=s.AuthTokenRequestSerializer,
+        responses=s.AuthTokenSerializer,
+        description=gettext_lazy(
+            "Exchange a username and password for the API key. Send it on every request as "
+            "`Authorization: Token <key>`."
+        ),
+    )
+)
+class TokenView(ObtainAuthToken):
+    """`POST {"username", "password"}` → `{"token"}`, open to anonymous callers."""
+
+    # Nobody needs to be signed in to sign in; no session also means no CSRF check here.
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    # DRF's token view turns throttling off; this one is throttled like the rest of the API,
+    # with its own rate under the "token" scope.
+    throttle_classes = api_settings.DEFAULT_THROTTLE_CLASSES
+    throttle_scope = "token"
 
 
 @extend_schema(responses=s.MeSerializer)
@@ -161,10 +189,7 @@ class TargetFilter(django_filters.FilterSet):
     period = django_filters.CharFilter()
     owner_unit = IdFilter()
     owner_user = IdFilter()
-    status = django_filters.ChoiceFilter(
-        choices=[("red", "red"), ("yellow", "yellow"), ("green", "green")],
-        method="filter_status",
-    )
+    status = django_filters.ChoiceFilter(choices=s.STATUS_CHOICES, method="filter_status")
 
     class Meta:
         model = Target
@@ -262,8 +287,10 @@ class TargetViewSet(viewsets.ModelViewSet):
         ):
             raise PermissionDenied(_("You may not change this target."))
 
+    # The list's filters (period, status …) describe targets, not revisions: applied to the
+    # parent they made it vanish (404) behind a revision list that has no such fields.
     @extend_schema(responses=s.RevisionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def revisions(self, request, pk=None):
         target = self.get_object()
         # The deciding proposal points at its revision (reviews builds on the core).
@@ -274,10 +301,10 @@ class TargetViewSet(viewsets.ModelViewSet):
         return self.get_paginated_response(s.RevisionSerializer(page, many=True).data)
 
     @extend_schema(
-        parameters=[AS_OF, OpenApiParameter("grain", str, enum=["week", "month"])],
+        parameters=[AS_OF, OpenApiParameter("grain", str, enum=s.GRAIN_VALUES)],
         responses=s.TrendSerializer,
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def trend(self, request, pk=None):
         target = self.get_object()
         query = s.TrendQuerySerializer(data=request.query_params)
@@ -345,7 +372,7 @@ class DealViewSet(
         return Response(s.DealSerializer(deal).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=s.DealSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], filter_backends=[])
     def confirm(self, request, pk=None):
         self.get_object()  # 404 first for what the user may not see
         deal = access.deal_get_for_confirmation(user=request.user, deal_id=pk)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import MAX_PREC, Context, Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -14,6 +16,8 @@ from targets.periods import PeriodError, Quarter
 STATUS_CHOICES = [("red", "red"), ("yellow", "yellow"), ("green", "green")]
 GRAIN_VALUES = ["week", "month"]
 ONE_DECIMAL = Decimal("0.1")
+# Team history reaches back at most this far (a move ends the previous team the day before).
+TEAM_SINCE_MIN = date(1900, 1, 1)
 CENT = Decimal("0.01")
 QUARTER_PATTERN = r"^\d{4}Q[1-4]$"
 # Rounding to one decimal needs room for every whole digit: a pace against a tiny expected
@@ -67,6 +71,10 @@ class RoleSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"role": [self.fields["role"].error_messages["required"]]}
             )
+        if attrs["role"] != Role.ADMIN and attrs.get("unit") is None:
+            raise serializers.ValidationError(
+                {"unit": [_("Every role but admin needs the unit it applies to.")]}
+            )
         return attrs
 
 
@@ -102,6 +110,14 @@ class UserSerializer(serializers.ModelSerializer):
     password = serializers.CharField(
         write_only=True, required=False, allow_blank=False, style={"input_type": "password"}
     )
+    team_since = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "The day the current team applies from. Write it with `team` (default: today); "
+            "deals closed before it keep counting for the previous team."
+        ),
+    )
     roles = RoleSerializer(many=True, source="role_assignments.all", required=False)
 
     class Meta:
@@ -113,9 +129,23 @@ class UserSerializer(serializers.ModelSerializer):
             "display_name",
             "email",
             "team",
+            "team_since",
             "roles",
             "language",
         ]
+
+    def validate_team_since(self, value: date | None) -> date | None:
+        if value is None:
+            return None
+        if value > timezone.localdate():
+            raise serializers.ValidationError(
+                _("A team cannot apply from a day still to come: save the move on that day.")
+            )
+        if value < TEAM_SINCE_MIN:
+            raise serializers.ValidationError(
+                _("Give a day from %(day)s on.") % {"day": TEAM_SINCE_MIN.isoformat()}
+            )
+        return value
 
 
 # Figures -----------------------------------------------------------------------------

@@ -133,11 +133,7 @@ class UserViewSet(viewsets.ModelViewSet):
     filterset_fields = ["team"]
 
     def get_queryset(self):
-        return (
-            access.users_visible_to(self.request.user)
-            .prefetch_related("role_assignments")
-            .order_by("pk")
-        )
+        return selectors.users_with_team_since(access.users_visible_to(self.request.user))
 
     def _save(self, serializer, user: User | None):
         data = serializer.validated_data
@@ -147,18 +143,22 @@ class UserViewSet(viewsets.ModelViewSet):
             # PATCH keeps what it does not mention.
             return data.get(name, getattr(user, name) if user else default)
 
-        serializer.instance = services.user_save(
+        saved = services.user_save(
             user=user,
             username=given("username", None),
             display_name=given("display_name", ""),
             email=given("email", ""),
             team=given("team", None),
+            team_since=data.get("team_since"),
             password=data.get("password"),
             language=given("language", ""),
             roles=None
             if roles is None
             else [services.RoleGrant(role=r["role"], unit=r.get("unit")) for r in roles],
         )
+        serializer.instance = selectors.users_with_team_since(
+            User.objects.filter(pk=saved.pk)
+        ).get()
 
     def perform_create(self, serializer):
         self._save(serializer, None)

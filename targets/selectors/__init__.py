@@ -29,6 +29,7 @@ from targets.selectors.deals import (
     deals_page,
     reps_for_entry,
 )
+from targets.selectors.org import users_with_team_since
 from targets.selectors.summary import (
     DashboardSummary,
     MonthVolatility,
@@ -61,4 +62,5 @@ __all__ = [
     "period_title",
     "reps_for_entry",
     "target_page",
+    "users_with_team_since",
 ]

@@ -290,7 +290,13 @@ class TargetAdmin(RefusalsAsMessages, admin.ModelAdmin):
     list_filter = ["period", "measure", "owner_unit__kind"]
     search_fields = ["owner_unit__name", "owner_user__username", "owner_user__display_name"]
     autocomplete_fields = ["owner_unit", "owner_user"]
-    readonly_fields = ["original_base", "original_stretch", "period_start", "period_end"]
+    readonly_fields = [
+        "original_base",
+        "original_stretch",
+        "period_start",
+        "period_end",
+        "version",
+    ]
     inlines = [RevisionInline]
 
     def get_readonly_fields(self, request, obj=None):
@@ -302,6 +308,21 @@ class TargetAdmin(RefusalsAsMessages, admin.ModelAdmin):
             # Once the period runs, amounts change only through an approved adjustment.
             return [*fixed, "base", "stretch", *WEIGHTS]
         return fixed
+
+    def get_fieldsets(self, request, obj=None):
+        amounts = {"fields": ["base", "stretch", *WEIGHTS, "base_bonus", "stretch_bonus"]}
+        if obj is not None and obj.is_locked(timezone.localdate()):
+            amounts["description"] = _(
+                "The period has started: amounts change only through an approved adjustment."
+            )
+        record = ["original_base", "original_stretch", "period_start", "period_end"]
+        if obj is not None:
+            record.append("version")
+        return [
+            (None, {"fields": ["period", "measure", "owner_unit", "owner_user"]}),
+            (_("Amounts"), amounts),
+            (_("Record"), {"fields": [*record, "read_version"]}),
+        ]
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.is_locked(timezone.localdate()):
@@ -434,6 +455,16 @@ class DealAdmin(admin.ModelAdmin):
             "created_at",
             "updated_at",
         ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        note = _(
+            "A synced or imported deal changes only at its source, and a manual entry stays as "
+            "it was entered. To correct one, delete it with a reason and enter it again."
+        )
+        return [(None, {**fieldsets[0][1], "description": note})]
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request)

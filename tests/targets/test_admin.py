@@ -32,6 +32,7 @@ MODELS = ["orgunit", "user", "target", "deal", "targetrevision"]
 @pytest.fixture
 def admin_client(client, org):
     client.force_login(org.admin)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # messages are asserted in English
     return client
 
 

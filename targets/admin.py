@@ -245,6 +245,11 @@ class UserAdmin(BaseUserAdmin):
             self._tell_deactivated(request)
         return response
 
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        if level == messages.SUCCESS and getattr(request, "_deactivated", None):
+            return  # "deleted N users" would count the ones kept; _tell_deactivated says it
+        super().message_user(request, message, level, *args, **kwargs)
+
     def _tell_deactivated(self, request) -> None:
         names = ", ".join(str(user) for user in request._deactivated)
         self.message_user(

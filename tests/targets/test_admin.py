@@ -598,6 +598,7 @@ def test_bulk_deleting_users_deletes_only_those_without_a_record(admin_client, o
     )
     assert response.status_code == 200
     assert "deactivated instead of deleted" in response.content.decode()
+    assert "Successfully deleted" not in response.content.decode()
     assert not User.objects.filter(pk=newcomer.pk).exists()
     assert User.objects.get(pk=org.alice.pk).is_active is False
 
@@ -646,3 +647,19 @@ def test_a_sub_unit_added_inline_joins_the_tree(admin_client, org):
     response = admin_client.post(reverse("admin:targets_orgunit_change", args=[org.east.pk]), data)
     assert response.status_code == 302, response.content[:800]
     assert OrgUnitClosure.objects.filter(ancestor=org.company, descendant__name="East-3").exists()
+
+
+def test_adding_a_user_in_the_admin_goes_through_the_service(admin_client, org):
+    response = admin_client.post(
+        reverse("admin:targets_user_add"),
+        {
+            "username": "newrep",
+            "usable_password": "true",
+            "password1": "a-Long-enough-pass-42",
+            "password2": "a-Long-enough-pass-42",
+        },
+    )
+    assert response.status_code == 302, response.content[:800]
+    user = User.objects.get(username="newrep")
+    assert user.check_password("a-Long-enough-pass-42")
+    assert not user.is_staff

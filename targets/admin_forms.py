@@ -199,7 +199,7 @@ class CreditFormSet(BaseInlineFormSet):
 
 class UserAdminChangeForm(UserChangeForm):
     team_since = forms.DateField(
-        label=_("in this team since"),
+        label=_("In this team since"),
         required=False,
         initial=timezone.localdate,
         help_text=_(

@@ -167,8 +167,7 @@ class UserViewSet(viewsets.ModelViewSet):
         self._save(serializer, serializer.instance)
 
     def perform_destroy(self, instance):
-        instance.is_active = False
-        instance.save(update_fields=["is_active"])
+        services.user_deactivate(user=instance)
 
 
 # Targets -----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from .deals import (
     Split,
+    deal_check_manual,
     deal_confirm,
     deal_create_manual,
     deal_remove,
@@ -14,8 +15,11 @@ from .org import (
     company_of,
     credits_assign_teams,
     org_tree_rebuild,
+    org_unit_check_parent,
     org_unit_delete,
     org_unit_save,
+    user_deactivate,
+    user_delete,
     user_move_team,
     user_save,
 )
@@ -38,6 +42,7 @@ __all__ = [
     "Split",
     "company_of",
     "credits_assign_teams",
+    "deal_check_manual",
     "deal_confirm",
     "deal_create_manual",
     "deal_remove",
@@ -45,6 +50,7 @@ __all__ = [
     "deal_upsert",
     "manual_deal_close_date_range",
     "org_tree_rebuild",
+    "org_unit_check_parent",
     "org_unit_delete",
     "org_unit_save",
     "parse_phasing",
@@ -54,6 +60,8 @@ __all__ = [
     "target_revise",
     "target_set_derived",
     "target_update",
+    "user_deactivate",
+    "user_delete",
     "user_move_team",
     "user_save",
 ]

@@ -181,6 +181,32 @@ def _validate_manual(
         raise ValidationError(errors)
 
 
+def deal_check_manual(
+    *,
+    account: str,
+    owner: User,
+    amount: Decimal,
+    close_date: date,
+    won: bool = True,
+    external_id: str = "",
+    splits: Sequence[Split] | None = None,
+    today: date | None = None,
+) -> None:
+    """What `deal_create_manual` would refuse, without writing: for forms that validate
+    before they save (the admin). Raises the same ValidationError.
+    """
+    today = today or timezone.localdate()
+    splits = [Split(owner, Decimal(100))] if splits is None else list(splits)
+    _validate_deal_fields(amount=amount, external_id=external_id or "M-", account=account)
+    _validate_splits(splits)
+    _validate_manual(amount=amount, close_date=close_date, won=won, splits=splits, today=today)
+    if (
+        external_id
+        and Deal.objects.filter(source=DealSource.MANUAL, external_id=external_id).exists()
+    ):
+        raise field_error("external_id", _("A manual deal with this id already exists."))
+
+
 @transaction.atomic
 def deal_create_manual(
     *,

@@ -7,17 +7,21 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, ProtectedError, Q, RestrictedError, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from targets.errors import StateConflict, field_error
 from targets.models import (
     Credit,
+    Deal,
+    DealRemoval,
     OrgUnit,
     OrgUnitClosure,
     Role,
     RoleAssignment,
+    Target,
+    TargetRevision,
     TeamMembership,
     User,
 )
@@ -48,6 +52,11 @@ def _check_parent(unit: OrgUnit | None, parent: OrgUnit | None) -> None:
         return
     if OrgUnitClosure.objects.filter(ancestor=unit, descendant=parent).exists():
         raise field_error("parent", _("A unit cannot be placed under itself or its own sub-unit."))
+
+
+def org_unit_check_parent(*, unit: OrgUnit | None, parent: OrgUnit | None) -> None:
+    """What `org_unit_save` refuses about a parent, for forms that validate before saving."""
+    _check_parent(unit, parent)
 
 
 @transaction.atomic
@@ -183,3 +192,39 @@ def user_save(
         user.is_staff = user.is_superuser = any(g.role == Role.ADMIN for g in roles)
         user.save(update_fields=["is_staff", "is_superuser"])
     return user
+
+
+def user_deactivate(*, user: User) -> User:
+    """Stop the user from signing in; what they own and did stays theirs (SPEC §2)."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    return user
+
+
+def _has_history(user: User) -> bool:
+    return (
+        user.owned_deals.exists()
+        or user.credits.exists()
+        or user.targets.exists()
+        or Deal.objects.filter(Q(created_by=user) | Q(confirmed_by=user)).exists()
+        or DealRemoval.objects.filter(Q(owner=user) | Q(removed_by=user)).exists()
+        or TargetRevision.objects.filter(decided_by=user).exists()
+        or Target.objects.filter(created_by=user).exists()
+    )
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> bool:
+    """Delete a user who left no trace; one with deals, credits, targets or decisions on
+    record (here or in an app built on this one) is deactivated instead, so the record
+    keeps who it was. Returns whether the user was deleted.
+    """
+    if not _has_history(user):
+        try:
+            with transaction.atomic():
+                user.delete()
+            return True
+        except (ProtectedError, RestrictedError):
+            pass
+    user_deactivate(user=user)
+    return False

@@ -7,6 +7,10 @@ from reviews.models import Proposal
 
 @admin.register(Proposal)
 class ProposalAdmin(admin.ModelAdmin):
+    """Read-only: proposals are written, submitted and decided in the app, through the
+    services that claim each decision once and write the revision (admin is no sales
+    authority, SPEC §2)."""
+
     list_display = [
         "target",
         "author",
@@ -15,6 +19,7 @@ class ProposalAdmin(admin.ModelAdmin):
         "reason",
         "status",
         "created_at",
+        "decided_by",
     ]
     list_filter = ["status", "reason", "target__period"]
     search_fields = [
@@ -24,6 +29,13 @@ class ProposalAdmin(admin.ModelAdmin):
         "author__username",
         "explanation",
     ]
-    autocomplete_fields = ["target", "author", "decided_by"]
-    readonly_fields = ["created_at", "updated_at"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -54,6 +54,7 @@ class Proposal(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
     revision = models.OneToOneField(

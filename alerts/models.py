@@ -9,6 +9,7 @@ class NotificationKind(models.TextChoices):
     PROPOSAL_SUBMITTED = "proposal_submitted", _("Adjustment proposal submitted")
     PROPOSAL_APPROVED = "proposal_approved", _("Adjustment proposal approved")
     PROPOSAL_REJECTED = "proposal_rejected", _("Adjustment proposal rejected")
+    CASE_OPENED = "case_opened", _("Adjustment case opened")
 
 
 class Notification(models.Model):

@@ -12,14 +12,15 @@ from rest_framework.response import Response
 
 from reviews import access, services
 from reviews import serializers as s
-from reviews.models import Proposal, ProposalStatus
-from targets.access import target_get_for_user
+from reviews.models import AdjustmentCase, CaseState, Proposal, ProposalStatus
+from targets.access import target_get_for_user, targets_visible_to
+from targets.api.views import IdFilter
 
 
 class ProposalFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ProposalStatus.choices)
-    target = django_filters.NumberFilter(field_name="target_id")
-    period = django_filters.CharFilter(field_name="target__period")
+    target = IdFilter(field_name="target_id")
+    period = django_filters.CharFilter(field_name="target__period", max_length=6)
     mine = django_filters.BooleanFilter(method="filter_mine")
 
     class Meta:
@@ -117,3 +118,25 @@ class ProposalViewSet(viewsets.ModelViewSet):
             note=query.validated_data["note"],
         )
         return Response(s.ProposalSerializer(proposal).data)
+
+
+class CaseFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=CaseState.choices)
+    target = IdFilter(field_name="target_id")
+
+    class Meta:
+        model = AdjustmentCase
+        fields = ["state", "target"]
+
+
+class AdjustmentCaseViewSet(viewsets.ReadOnlyModelViewSet):
+    """Adjustment cases opened by the deviation trigger, on targets the user may see."""
+
+    queryset = AdjustmentCase.objects.none()
+    serializer_class = s.AdjustmentCaseSerializer
+    filterset_class = CaseFilter
+
+    def get_queryset(self):
+        return AdjustmentCase.objects.filter(
+            target__in=targets_visible_to(self.request.user).values("pk")
+        ).order_by("-opened_at", "-pk")

@@ -8,5 +8,6 @@ from reviews import api
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("proposals", api.ProposalViewSet, basename="proposal")
+router.register("cases", api.AdjustmentCaseViewSet, basename="case")
 
 urlpatterns = [path("", include(router.urls))]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from reviews.models import Proposal, ProposalReason
+from reviews.models import AdjustmentCase, Proposal, ProposalReason
 from reviews.services import Decision
 from targets.api.serializers import MoneyField, MoneyInputField
 from targets.models import Target
@@ -61,3 +61,35 @@ class ProposalUpdateSerializer(serializers.Serializer):
 class DecisionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=[(c, c) for c in Decision.CHOICES])
     note = serializers.CharField(allow_blank=True, required=False, default="", max_length=4000)
+
+
+class CaseWeekSerializer(serializers.Serializer):
+    week = serializers.CharField()
+    plan = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    actual = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    deviation = serializers.DecimalField(
+        max_digits=20, decimal_places=2, allow_null=True, help_text=_("Percent off plan.")
+    )
+
+
+class AdjustmentCaseSerializer(serializers.ModelSerializer):
+    weeks = CaseWeekSerializer(many=True)
+    review = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AdjustmentCase
+        fields = [
+            "id",
+            "target",
+            "indicator",
+            "opened_at",
+            "opened_week",
+            "weeks",
+            "state",
+            "review",
+        ]
+        read_only_fields = fields
+
+    def get_review(self, obj: AdjustmentCase) -> int | None:
+        # Set once review meetings take cases onto their agenda.
+        return None

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from alerts.models import NotificationKind
 from alerts.services import notify
 from reviews.access import deciders_of
-from reviews.models import Proposal, ProposalReason, ProposalStatus
+from reviews.models import DeviationSettings, Proposal, ProposalReason, ProposalStatus
 from targets import services as target_services
 from targets.errors import StateConflict, ValidationError, field_error
 from targets.models import Target, User
@@ -194,3 +194,27 @@ def proposal_decide(*, proposal: Proposal, by: User, decision: str, note: str = 
         note=note,
     )
     return proposal
+
+
+@transaction.atomic
+def deviation_settings_save(
+    *, company, threshold_percent: Decimal, weeks: int
+) -> DeviationSettings:
+    """A company's deviation trigger: how far off plan (strictly above), how many weeks."""
+    deviation_settings_validate(company=company, threshold_percent=threshold_percent, weeks=weeks)
+    settings, _created = DeviationSettings.objects.update_or_create(
+        company=company, defaults={"threshold_percent": threshold_percent, "weeks": weeks}
+    )
+    return settings
+
+
+def deviation_settings_validate(*, company, threshold_percent: Decimal, weeks: int) -> None:
+    errors: dict[str, list[str]] = {}
+    if company.parent_id is not None:
+        errors["company"] = [_("Settings belong to a company, the root of a tree.")]
+    if not Decimal(0) < threshold_percent <= Decimal(1000):
+        errors["threshold_percent"] = [_("Give a threshold above 0 and at most 1000 percent.")]
+    if not 1 <= weeks <= 12:
+        errors["weeks"] = [_("Give between 1 and 12 weeks.")]
+    if errors:
+        raise ValidationError(errors)

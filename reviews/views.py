@@ -14,7 +14,7 @@ from reviews import access, selectors, services
 from reviews.forms import DecisionForm, ProposalForm
 from reviews.models import ProposalStatus
 from targets.errors import StateConflict, ValidationError
-from targets.forms import add_service_errors
+from targets.forms import add_service_errors, amount_text
 from targets.ids import parse_id
 
 
@@ -46,8 +46,8 @@ def _new_form(request, data=None):
         if target is not None:
             initial = {
                 "target": target,
-                "proposed_base": target.base,
-                "proposed_stretch": target.stretch,
+                "proposed_base": amount_text(target.base),
+                "proposed_stretch": amount_text(target.stretch),
             }
     return ProposalForm(data, targets=targets, initial=initial), targets
 

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -181,6 +182,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Beat copies this into the database, where admins can edit it.
 CELERY_BEAT_SCHEDULE = {
     "recompute-figures": {"task": "targets.tasks.recompute_figures", "schedule": 15 * 60},
+    # Monday 06:00 company time: the week just ended is complete (SPEC §6).
+    "evaluate-deviations": {
+        "task": "reviews.tasks.evaluate_deviations",
+        "schedule": crontab(minute=0, hour=6, day_of_week=1),
+    },
 }
 
 if REDIS_URL:

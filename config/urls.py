@@ -19,11 +19,13 @@ urlpatterns = [
     path("deals/", views.deal_list, name="deals"),
     path("deals/new/", views.deal_new, name="deals-new"),
     path("deals/<int:deal_id>/confirm/", views.deal_confirm, name="deals-confirm"),
+    path("", include("reviews.urls")),
     path("language/", views.set_language, name="set-language"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("targets.api.urls")),
+    path("api/v1/", include("reviews.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

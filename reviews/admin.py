@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
-from reviews.models import Proposal
+from reviews import services
+from reviews.models import AdjustmentCase, DeviationSettings, Proposal
 
 
 @admin.register(Proposal)
 class ProposalAdmin(admin.ModelAdmin):
+    """Read-only: proposals are written, submitted and decided in the app, through the
+    services that claim each decision once and write the revision (admin is no sales
+    authority, SPEC §2)."""
+
     list_display = [
         "target",
         "author",
@@ -15,6 +21,7 @@ class ProposalAdmin(admin.ModelAdmin):
         "reason",
         "status",
         "created_at",
+        "decided_by",
     ]
     list_filter = ["status", "reason", "target__period"]
     search_fields = [
@@ -24,6 +31,61 @@ class ProposalAdmin(admin.ModelAdmin):
         "author__username",
         "explanation",
     ]
-    autocomplete_fields = ["target", "author", "decided_by"]
-    readonly_fields = ["created_at", "updated_at"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DeviationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = DeviationSettings
+        fields = ["company", "threshold_percent", "weeks"]
+
+    def clean(self):
+        data = super().clean()
+        if all(data.get(k) is not None for k in ("company", "threshold_percent", "weeks")):
+            services.deviation_settings_validate(
+                company=data["company"],
+                threshold_percent=data["threshold_percent"],
+                weeks=data["weeks"],
+            )
+        return data
+
+
+@admin.register(DeviationSettings)
+class DeviationSettingsAdmin(admin.ModelAdmin):
+    form = DeviationSettingsForm
+    list_display = ["company", "threshold_percent", "weeks"]
+
+    def save_model(self, request, obj, form, change):
+        saved = services.deviation_settings_save(
+            company=obj.company, threshold_percent=obj.threshold_percent, weeks=obj.weeks
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        obj.delete()  # back to the defaults: nothing else refers to settings
+
+
+@admin.register(AdjustmentCase)
+class AdjustmentCaseAdmin(admin.ModelAdmin):
+    """Read-only: cases are opened by the deviation trigger and closed by reviews."""
+
+    list_display = ["target", "indicator", "opened_week", "state", "opened_at"]
+    list_filter = ["state", "indicator"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -54,6 +54,7 @@ class Proposal(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
     revision = models.OneToOneField(
@@ -81,3 +82,112 @@ class Proposal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target} → {self.proposed_base}/{self.proposed_stretch}"
+
+
+class DeviationSettings(models.Model):
+    """A company's deviation trigger (SPEC §6): how far off, for how many weeks in a row."""
+
+    company = models.OneToOneField(
+        "targets.OrgUnit",
+        verbose_name=_("company"),
+        on_delete=models.CASCADE,
+        related_name="deviation_settings",
+        limit_choices_to={"parent__isnull": True},
+    )
+    threshold_percent = models.DecimalField(
+        _("threshold (%)"),
+        max_digits=5,
+        decimal_places=1,
+        default=15,
+        help_text=_("A week counts as off plan when |deviation| is strictly above this."),
+    )
+    weeks = models.PositiveSmallIntegerField(
+        _("weeks in a row"), default=2, help_text=_("Consecutive weeks off plan that open a case.")
+    )
+
+    class Meta:
+        verbose_name = _("deviation trigger settings")
+        verbose_name_plural = _("deviation trigger settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(threshold_percent__gt=0) & Q(weeks__gte=1),
+                name="deviation_settings_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company}: {self.threshold_percent}% × {self.weeks}"
+
+
+class IndicatorStateKind(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    PENDING = "pending", _("Off plan, watching")
+    CASE_OPEN = "case_open", _("Case open")
+
+
+class IndicatorState(models.Model):
+    """Where one key indicator of one target stands in the deviation trigger (SPEC §6)."""
+
+    target = models.ForeignKey(
+        "targets.Target", verbose_name=_("target"), on_delete=models.CASCADE, related_name="+"
+    )
+    indicator = models.CharField(_("indicator"), max_length=40)
+    state = models.CharField(
+        _("state"),
+        max_length=12,
+        choices=IndicatorStateKind.choices,
+        default=IndicatorStateKind.NORMAL,
+    )
+    # Consecutive weeks off plan so far (weeks without data neither add nor reset).
+    streak = models.PositiveSmallIntegerField(_("weeks off plan"), default=0)
+    last_week = models.CharField(_("last evaluated week"), max_length=8, blank=True)
+    # The recent evaluated weeks: [{week, plan, actual, deviation}] (deviation null: no data).
+    weeks = models.JSONField(_("weeks"), default=list)
+
+    class Meta:
+        verbose_name = _("indicator state")
+        verbose_name_plural = _("indicator states")
+        constraints = [
+            models.UniqueConstraint(fields=["target", "indicator"], name="one_state_per_indicator")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target_id} {self.indicator}: {self.state}"
+
+
+class CaseState(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class AdjustmentCase(models.Model):
+    """Opened by the deviation trigger; goes onto the next review's agenda (SPEC §6)."""
+
+    target = models.ForeignKey(
+        "targets.Target",
+        verbose_name=_("target"),
+        on_delete=models.CASCADE,
+        related_name="adjustment_cases",
+    )
+    indicator = models.CharField(_("indicator"), max_length=40)
+    opened_at = models.DateTimeField(_("opened at"))
+    opened_week = models.CharField(_("opened in week"), max_length=8)
+    weeks = models.JSONField(_("weeks"), default=list)
+    state = models.CharField(
+        _("state"), max_length=8, choices=CaseState.choices, default=CaseState.OPEN
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("adjustment case")
+        verbose_name_plural = _("adjustment cases")
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            # One open case per target, whatever indicator opened it (no duplicates).
+            models.UniqueConstraint(
+                fields=["target"], condition=Q(state="open"), name="one_open_case_per_target"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} · {self.indicator} · {self.opened_week}"

@@ -519,3 +519,55 @@ def trend(target: Target, *, grain: str, as_of: date) -> list[TrendPoint]:
             )
         )
     return points
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """A target's figures now and with other amounts, and its parent's allocation then."""
+
+    current: Figures
+    proposed: Figures
+    parent_id: int | None
+    parent_current: Figures | None
+    parent_proposed: Figures | None
+
+
+def figures_what_if(target: Target, *, base: Decimal, stretch: Decimal, as_of: date) -> WhatIf:
+    """Figures as they would be if `target` had `base` / `stretch`, nothing written.
+
+    The parent target (same period and measure, owned by the parent unit or the rep's
+    team) sees its allocation coverage change by the Base difference.
+    """
+    parent_unit = target.owner_unit.parent_id if target.owner_unit_id else target.owner_user.team_id
+    parent = (
+        Target.objects.filter(
+            owner_unit_id=parent_unit, period=target.period, measure=target.measure
+        ).first()
+        if parent_unit
+        else None
+    )
+    ids = [target.pk] + ([parent.pk] if parent else [])
+    with _garbage_collection_paused():
+        rows = _load_rows([target] + ([parent] if parent else []))
+        by_id = {row.id: row for row in rows}
+        start = min(row.quarter.start for row in rows)
+        cents = _monthly_actual_cents(ids, rows, start=start, as_of=as_of)
+        allocated = _children_base(rows)
+        row = by_id[target.pk]
+        changed = row._replace(base=base, base_cents=int(base * 100), stretch=stretch)
+
+        def build(r: _TargetRow, delta: Decimal = ZERO) -> Figures:
+            key = (r.owner_unit_id, r.period, r.measure)
+            alloc = allocated.get(key)
+            if alloc is not None:
+                alloc += delta
+            return _figures(r, cents.get(r.id, {}), alloc, _Phasing.of(r.quarter, r.weights, as_of))
+
+        parent_row = by_id.get(parent.pk) if parent else None
+        return WhatIf(
+            current=build(row),
+            proposed=build(changed),
+            parent_id=parent.pk if parent else None,
+            parent_current=build(parent_row) if parent_row else None,
+            parent_proposed=build(parent_row, base - row.base) if parent_row else None,
+        )

@@ -130,7 +130,11 @@ def test_a_started_targets_amounts_are_read_only_in_the_admin(admin_client, org)
 
 @pytest.mark.parametrize(
     "name",
-    ["reviews_proposal_changelist", "reviews_proposal_add", "targets_dealremoval_changelist"],
+    [
+        "reviews_proposal_changelist",
+        "alerts_notification_changelist",
+        "targets_dealremoval_changelist",
+    ],
 )
 def test_review_and_removal_records_have_admin_pages(admin_client, name):
     assert admin_client.get(reverse(f"admin:{name}")).status_code == 200

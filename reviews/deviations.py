@@ -1,0 +1,222 @@
+"""The 15 % / two-week deviation trigger (SPEC §6), evaluated for every target at once.
+
+Each key indicator is one source function: (targets of the week, week) → {target id:
+(plan, actual)}, or nothing for a target without data that week. Revenue pace is the one
+source today; a custom key metric (SPEC §1) joins by adding its function to
+`INDICATOR_SOURCES`. A week costs a fixed number of statements whatever the company's
+size: the figures of the week's targets (set-based, `figures_for`), the states in one
+read, and bulk writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from alerts.models import NotificationKind
+from alerts.services import notify
+from reviews.models import (
+    AdjustmentCase,
+    CaseState,
+    DeviationSettings,
+    IndicatorState,
+    IndicatorStateKind,
+)
+from targets.figures import figures_for
+from targets.models import OrgUnitClosure, Role, Target, User
+from targets.periods import IsoWeek
+
+REVENUE_PACE = "revenue_pace"
+DEFAULT_THRESHOLD = Decimal(15)
+DEFAULT_WEEKS = 2
+# How many evaluated weeks a state keeps for display and for the case it opens.
+KEPT_WEEKS = 8
+
+PlanActual = dict[int, tuple[Decimal, Decimal]]
+
+
+def revenue_pace(targets: list[Target], week: IsoWeek) -> PlanActual:
+    """Plan: Base expected by the end of the week (its part inside the period); actual:
+    the actual to then. A week whose plan is zero has no data."""
+    by_end: dict[date, list[Target]] = {}
+    for target in targets:
+        by_end.setdefault(min(week.end, target.period_end), []).append(target)
+    result: PlanActual = {}
+    for as_of, batch in by_end.items():
+        for target_id, figures in figures_for(batch, as_of=as_of).items():
+            if figures.expected_base:
+                result[target_id] = (figures.expected_base, figures.actual)
+    return result
+
+
+INDICATOR_SOURCES: dict[str, Callable[[list[Target], IsoWeek], PlanActual]] = {
+    REVENUE_PACE: revenue_pace,
+}
+
+
+@dataclass
+class Evaluation:
+    week: str
+    targets: int = 0
+    evaluated: int = 0
+    no_data: int = 0
+    off_plan: int = 0
+    cases_opened: int = 0
+    skipped: int = 0  # already evaluated for this week
+
+
+def _settings_by_company() -> dict[int, tuple[Decimal, int]]:
+    return {s.company_id: (s.threshold_percent, s.weeks) for s in DeviationSettings.objects.all()}
+
+
+def _round(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01")))
+
+
+@transaction.atomic
+def deviations_evaluate(*, week: IsoWeek) -> Evaluation:
+    """Evaluate every target whose period overlaps `week`; idempotent per week."""
+    result = Evaluation(week=week.label)
+    targets = list(
+        Target.objects.filter(period_start__lte=week.end, period_end__gte=week.start)
+        .select_related("owner_user")
+        .only(
+            "id",
+            "period",
+            "period_start",
+            "period_end",
+            "company_id",
+            "owner_unit_id",
+            "owner_user_id",
+            "owner_user__team_id",
+            "measure",
+            "base",
+            "stretch",
+        )
+    )
+    result.targets = len(targets)
+    if not targets:
+        return result
+    settings = _settings_by_company()
+    states = {
+        (s.target_id, s.indicator): s
+        for s in IndicatorState.objects.select_for_update().filter(
+            target__in=[t.pk for t in targets]
+        )
+    }
+    open_cases = set(
+        AdjustmentCase.objects.filter(
+            target__in=[t.pk for t in targets], state=CaseState.OPEN
+        ).values_list("target_id", flat=True)
+    )
+    new_states, changed_states, new_cases = [], [], []
+    now = timezone.now()
+    for indicator, source in INDICATOR_SOURCES.items():
+        data = source(targets, week)
+        for target in targets:
+            threshold, needed = settings.get(target.company_id, (DEFAULT_THRESHOLD, DEFAULT_WEEKS))
+            state = states.get((target.pk, indicator))
+            if state is None:
+                state = IndicatorState(target=target, indicator=indicator)
+                new_states.append(state)
+            elif state.last_week >= week.label:
+                result.skipped += 1
+                continue
+            else:
+                changed_states.append(state)
+            plan_actual = data.get(target.pk)
+            if plan_actual is None:
+                result.no_data += 1
+                state.weeks = [
+                    *state.weeks,
+                    {"week": week.label, "plan": None, "actual": None, "deviation": None},
+                ][-KEPT_WEEKS:]
+                state.last_week = week.label
+                continue
+            result.evaluated += 1
+            plan, actual = plan_actual
+            deviation = (actual - plan) / plan * 100
+            state.weeks = [
+                *state.weeks,
+                {
+                    "week": week.label,
+                    "plan": _round(plan),
+                    "actual": _round(actual),
+                    "deviation": _round(deviation),
+                },
+            ][-KEPT_WEEKS:]
+            state.last_week = week.label
+            if abs(deviation) <= threshold:
+                state.state, state.streak = IndicatorStateKind.NORMAL, 0
+                continue
+            result.off_plan += 1
+            state.streak += 1
+            if state.state == IndicatorStateKind.CASE_OPEN:
+                continue
+            if state.streak < needed:
+                state.state = IndicatorStateKind.PENDING
+                continue
+            state.state = IndicatorStateKind.CASE_OPEN
+            if target.pk in open_cases:
+                continue
+            open_cases.add(target.pk)
+            new_cases.append(
+                AdjustmentCase(
+                    target=target,
+                    indicator=indicator,
+                    opened_at=now,
+                    opened_week=week.label,
+                    weeks=[w for w in state.weeks if w["deviation"] is not None][-needed:],
+                )
+            )
+    IndicatorState.objects.bulk_create(new_states)
+    IndicatorState.objects.bulk_update(changed_states, ["state", "streak", "last_week", "weeks"])
+    AdjustmentCase.objects.bulk_create(new_cases)
+    result.cases_opened = len(new_cases)
+    _notify_cases(new_cases)
+    return result
+
+
+def _notify_cases(cases: list[AdjustmentCase]) -> None:
+    """Tell the HRBP over each target and the owner's manager (SPEC §6)."""
+    if not cases:
+        return
+    units = {c.target.owner_unit_id or c.target.owner_user.team_id for c in cases}
+    ancestors: dict[int, set[int]] = {}
+    for ancestor, descendant in OrgUnitClosure.objects.filter(descendant__in=units).values_list(
+        "ancestor", "descendant"
+    ):
+        ancestors.setdefault(descendant, set()).add(ancestor)
+    people = list(
+        User.objects.filter(
+            is_active=True,
+            role_assignments__role__in=[Role.HRBP, Role.SALES_MANAGER],
+            role_assignments__unit__in={a for s in ancestors.values() for a in s},
+        )
+        .distinct()
+        .prefetch_related("role_assignments")
+    )
+    for case in cases:
+        unit = case.target.owner_unit_id or case.target.owner_user.team_id
+        above = ancestors.get(unit, set())
+        # The HRBPs and managers over the owner: for a rep, whoever manages their team.
+        recipients = [
+            person
+            for person in people
+            if any(
+                grant.unit_id in above
+                for grant in person.role_assignments.all()
+                if grant.role in (Role.HRBP, Role.SALES_MANAGER)
+            )
+        ]
+        notify(
+            recipients=recipients,
+            kind=NotificationKind.CASE_OPENED,
+            target=case.target,
+            subject_id=case.pk,
+        )

@@ -76,7 +76,17 @@ def test_every_generated_module_imports(generated):
         importlib.import_module(name)
     # One module per resource tag, named after the resource rather than `v1`.
     tags = {name.split(".")[2] for name in names if name.startswith(f"{PACKAGE}.api.")}
-    assert tags == {"auth", "dashboard", "deals", "me", "org_units", "targets", "users"}
+    assert tags == {
+        "auth",
+        "cases",
+        "dashboard",
+        "deals",
+        "me",
+        "org_units",
+        "proposals",
+        "targets",
+        "users",
+    }
 
 
 def _client_module(name: str):

@@ -174,7 +174,17 @@ def test_the_token_call_is_open_and_says_how_to_send_the_key(schema):
 def test_operations_are_tagged_and_named_by_resource(schema):
     operations = list(_operations(schema))
     tags = {tag for _, _, operation in operations for tag in operation["tags"]}
-    assert tags == {"auth", "dashboard", "deals", "me", "org-units", "targets", "users"}
+    assert tags == {
+        "auth",
+        "cases",
+        "dashboard",
+        "deals",
+        "me",
+        "org-units",
+        "proposals",
+        "targets",
+        "users",
+    }
     ids = [operation["operationId"] for _, _, operation in operations]
     assert len(ids) == len(set(ids))
     assert not [i for i in ids if i.startswith("v1")]

@@ -12,7 +12,7 @@ and the reps whose team it is.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
@@ -417,7 +417,7 @@ def grid_split(
     fixed = [k for k in parent.child_keys if not lines[k].editable]
     if not editable:
         result.errors.append(
-            _("None of %(name)s's children can be changed here.") % parent_name(parent)
+            _("None of %(name)s's children can be changed here.") % {"name": parent.name}
         )
         return result
     fixed_base = sum((drafts.get(k, Draft()).base or ZERO for k in fixed), ZERO)
@@ -455,10 +455,6 @@ def grid_split(
     return result
 
 
-def parent_name(line: GridLine) -> dict[str, str]:
-    return {"name": line.name}
-
-
 def grid_roll_up(page: GridPage, drafts: dict[str, Draft], parent_key: str) -> ToolResult:
     """The parent's Base and Stretch become the sums of its direct children's."""
     result = ToolResult()
@@ -467,14 +463,14 @@ def grid_roll_up(page: GridPage, drafts: dict[str, Draft], parent_key: str) -> T
         result.errors.append(_("This row has nothing below it to roll up."))
         return result
     if not parent.editable:
-        result.errors.append(_("%(name)s cannot be changed here.") % parent_name(parent))
+        result.errors.append(_("%(name)s cannot be changed here.") % {"name": parent.name})
         return result
     with_amounts = [
         drafts[k] for k in parent.child_keys if k in drafts and drafts[k].base is not None
     ]
     if not with_amounts:
         result.errors.append(
-            _("None of %(name)s's children has a Base to add up.") % parent_name(parent)
+            _("None of %(name)s's children has a Base to add up.") % {"name": parent.name}
         )
         return result
     base = sum((d.base for d in with_amounts), ZERO)
@@ -482,7 +478,7 @@ def grid_roll_up(page: GridPage, drafts: dict[str, Draft], parent_key: str) -> T
     result.changes[parent_key] = {"base": base, "stretch": max(base, stretch)}
     result.notes.append(
         _("%(name)s now holds the sum of its children. Nothing is saved until you save the grid.")
-        % parent_name(parent)
+        % {"name": parent.name}
     )
     return result
 
@@ -538,10 +534,6 @@ def grid_reconciliation(
             gap=gap,
         )
     return result
-
-
-def draft_with(draft: Draft, change: dict[str, Decimal | None]) -> Draft:
-    return replace(draft, **change)
 
 
 # XLSX ---------------------------------------------------------------------------------

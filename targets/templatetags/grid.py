@@ -38,5 +38,6 @@ def grid_input(form, name: str):
         attrs.get("class", ""),
         attrs.get("aria-label", ""),
         bound.auto_id,
-        mark_safe(' aria-invalid="true"') if form.is_bound and bound.errors else "",
+        # htmx and browsers focus the first autofocus element: the first row to fix.
+        mark_safe(' aria-invalid="true" autofocus') if form.is_bound and bound.errors else "",
     )

@@ -381,6 +381,30 @@ def test_split_a_parent_by_weights_typed_as_the_childrens_base(client, org):
     assert f'name="{key(org.bob)}-base" value="250,000"' in html
 
 
+def test_split_a_parent_by_last_quarters_actuals(client, org, q2):
+    DealFactory(owner=org.alice, amount=D("300000"), close_date=date(2025, 4, 10))
+    DealFactory(owner=org.bob, amount=D("100000"), close_date=date(2025, 4, 11))
+    client.force_login(org.mgr_east)
+    data = {
+        **row(org.east1, "200万", "300万"),
+        "split": key(org.east1),
+        "split_mode": "actuals",
+    }
+    html = html_of(client.post(url(org.east1), data))
+    assert f'name="{key(org.alice)}-base" value="1,500,000"' in html
+    assert f'name="{key(org.bob)}-stretch" value="750,000"' in html
+
+
+def test_a_split_leaves_children_it_may_not_change_and_divides_the_rest(client, org, q2):
+    # Q2 has started: East-1 and East-2 are locked (300万 + 200万); dave's North is not East's.
+    east3 = make_unit("East-3", "team", org.east)
+    client.force_login(org.director)
+    data = {**row(east3, "", ""), "split": key(org.east), "split_mode": "even"}
+    html = html_of(client.post(url(org.east, "2025Q2"), data))
+    # East's 500万 is already held by its locked teams: nothing is left for East-3.
+    assert f'name="{key(east3)}-base" value="0"' in html
+
+
 def test_a_split_keeps_locked_children_and_sums_to_the_cent():
     assert split_amount(D("1000000"), [D(1)] * 3) == [
         D("333333.34"),

@@ -221,6 +221,18 @@ def test_a_director_saves_a_fresh_quarter_for_a_region_with_reps(client, org):
     assert "低于 200万" in html
 
 
+def test_a_grid_of_more_than_a_thousand_fields_saves(client, org):
+    big = make_unit("Big", "team", org.north)
+    reps = [make_rep(f"big{i:03d}", big) for i in range(130)]
+    client.force_login(org.director)
+    data = {}
+    for rep in reps:
+        data.update(row(rep, "1000", "2000"))
+    assert len(data) > 1000
+    assert client.post(url(big), data).status_code == 302
+    assert Target.objects.filter(owner_user__team=big).count() == 130
+
+
 def test_a_manager_sets_targets_only_strictly_below_the_own_unit(client, org):
     client.force_login(org.mgr_east)
     html = html_of(client.get(url(org.east)))
@@ -528,6 +540,14 @@ def test_an_unreadable_file_or_row_refuses_the_whole_import(client, org):
     assert "第 2 行" in html and "第 3 行" in html and "第 4 行" in html
     assert f'name="{key(org.alice)}-base" value=""' in html  # the grid is left as it was
     assert not Target.objects.exists()
+
+
+def test_a_file_of_another_quarter_is_refused(client, org):
+    client.force_login(org.director)
+    exported = client.get(url(org.east, "2025Q4", name="target-grid-export")).content
+    response = client.post(url(org.east, name="target-grid-import"), {"file": upload(exported)})
+    assert response.status_code == 400
+    assert "该文件是 2025Q4 的目标，而表格显示的是 2025Q3。" in html_of(response)
 
 
 def test_reading_a_sheet_tolerates_wan_and_plain_numbers():

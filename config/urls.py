@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from targets import views
+from targets import views, views_grid
 
 admin.site.site_header = _("TargetPilot administration")
 admin.site.site_title = _("TargetPilot")
@@ -16,6 +16,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("targets/<int:target_id>/", views.target_detail, name="target-page"),
     path("targets/<int:target_id>/allocate/", views.target_allocate, name="target-allocate"),
+    path("targets/grid/", views_grid.target_grid, name="target-grid"),
+    path("targets/grid/export/", views_grid.target_grid_export, name="target-grid-export"),
+    path("targets/grid/import/", views_grid.target_grid_import, name="target-grid-import"),
     path("deals/", views.deal_list, name="deals"),
     path("deals/new/", views.deal_new, name="deals-new"),
     path("deals/<int:deal_id>/confirm/", views.deal_confirm, name="deals-confirm"),

@@ -221,6 +221,24 @@ def target_get_for_setting(*, user: User, target_id: int) -> Target:
     return target
 
 
+def may_use_target_grid(user: User, unit_id: int | None = None) -> bool:
+    """Sales directors and managers set targets in the grid, within their grants; admin may
+    look at it (read-only: it sets no targets)."""
+    access = access_for(user)
+    if unit_id is None:
+        return bool(access.granted(Role.SALES_DIRECTOR, Role.SALES_MANAGER))
+    return access.covers(unit_id, Role.SALES_DIRECTOR, Role.SALES_MANAGER)
+
+
+def unit_get_for_target_setting(*, user: User, unit_id: int) -> OrgUnit:
+    """The unit whose quarter grid `user` opens: 404 unseen, 403 for anyone but a director
+    or manager over it (admin sees it read-only)."""
+    unit = unit_get_for_figures(user=user, unit_id=unit_id)
+    if not (access_for(user).is_admin or may_use_target_grid(user, unit.pk)):
+        raise PermissionDenied(_("Only sales directors and managers set targets."))
+    return unit
+
+
 # Deals -----------------------------------------------------------------------------
 
 

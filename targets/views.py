@@ -76,7 +76,13 @@ def home(request):
     page = selectors.home_page(
         user=request.user, unit=unit, summary=summary, period=period, today=today
     )
-    return _render_page(request, "targets/home.html", "dashboard", {"page": page})
+    can_set_targets = unit is not None and access.may_use_target_grid(request.user, unit.pk)
+    return _render_page(
+        request,
+        "targets/home.html",
+        "dashboard",
+        {"page": page, "can_set_targets": can_set_targets},
+    )
 
 
 @login_required

@@ -10,6 +10,7 @@ from .deals import (
     deal_upsert,
     manual_deal_close_date_range,
 )
+from .grid import GridRejected, GridRow, GridSaved, target_grid_save
 from .org import (
     RoleGrant,
     company_of,
@@ -38,6 +39,9 @@ from .targets import (
 __all__ = [
     "AllocationRejected",
     "ChildAmounts",
+    "GridRejected",
+    "GridRow",
+    "GridSaved",
     "RoleGrant",
     "Split",
     "company_of",
@@ -57,6 +61,7 @@ __all__ = [
     "target_allocate",
     "target_create",
     "target_delete",
+    "target_grid_save",
     "target_revise",
     "target_set_derived",
     "target_update",

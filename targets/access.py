@@ -15,11 +15,22 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from targets.models import Credit, Deal, OrgUnit, OrgUnitClosure, Role, Target, User
+from targets.models import (
+    Credit,
+    Deal,
+    DealSource,
+    OrgUnit,
+    OrgUnitClosure,
+    Role,
+    RoleAssignment,
+    Target,
+    User,
+)
+from targets.services.org import team_on
 
 # Roles whose grant lets the holder see the figures of the granted subtree.
 SEEING_ROLES = frozenset({Role.SALES_DIRECTOR, Role.SALES_MANAGER, Role.HRBP, Role.FINANCE})
@@ -278,6 +289,29 @@ def reps_for_deal_entry(user: User) -> QuerySet[User]:
     return reps.filter(allowed).distinct()
 
 
+def users_nameable_by(user: User) -> QuerySet[User]:
+    """The people `user` may name in a request (a deal's owner or split, a target's owner):
+    everyone of their own companies, by team or by a role granted there, as
+    `units_visible_to` names units. A person of another company is as unknown as a missing
+    id (400, nothing leaked); whether the named person may be acted for is asked next."""
+    access = access_for(user)
+    if access.is_admin:
+        return User.objects.all()
+    units = units_visible_to(user)
+    granted_there = RoleAssignment.objects.filter(unit__in=units).values("user")
+    return User.objects.filter(Q(pk=user.pk) | Q(team__in=units) | Q(pk__in=granted_there))
+
+
+def reps_creditable_by(user: User) -> QuerySet[User]:
+    """Whom a deal `user` enters may be shared with: the active reps of their own companies
+    (SPEC §4: split users must be active reps). Whoever confirms must manage them all."""
+    return (
+        users_nameable_by(user)
+        .filter(is_active=True, team__isnull=False, role_assignments__role=Role.REP)
+        .distinct()
+    )
+
+
 def can_enter_deal_for(user: User, *, owner: User) -> bool:
     access = access_for(user)
     if owner.pk == user.pk and access.is_rep:
@@ -285,19 +319,68 @@ def can_enter_deal_for(user: User, *, owner: User) -> bool:
     return access.covers(owner.team_id, Role.SALES_DIRECTOR, Role.SALES_MANAGER)
 
 
+# The team the deal's owner belonged to on the close date: lists annotate it once per page
+# (`with_owner_team`); `can_confirm_deal` looks it up for a deal loaded without it.
+OWNER_TEAM = "owner_team_on_close_date"
+
+
+def with_owner_team(deals: QuerySet[Deal]) -> QuerySet[Deal]:
+    return deals.annotate(
+        **{OWNER_TEAM: team_on(user=OuterRef("owner"), day=OuterRef("close_date"))}
+    )
+
+
+def _owner_team(deal: Deal) -> int | None:
+    if hasattr(deal, OWNER_TEAM):
+        return getattr(deal, OWNER_TEAM)
+    return (
+        with_owner_team(Deal.objects.filter(pk=deal.pk)).values_list(OWNER_TEAM, flat=True).first()
+    )
+
+
 def can_confirm_deal(user: User, deal: Deal, credited_team_ids: Iterable[int | None]) -> bool:
-    """Someone other than the author who manages every credited rep, or a director over all
-    of them (SPEC §4). `credited_team_ids` are the credits' teams on the close date."""
+    """Whether `user` may confirm the manual `deal` (SPEC §2, §4).
+
+    Someone other than its author who holds a sales manager or sales director grant over the
+    team of every credited rep and of the deal's owner, each on the close date
+    (`credited_team_ids`: the credits' teams). The owner counts too: a rep crediting a deal
+    wholly to a rep elsewhere is vouched for by neither manager alone, only by someone over
+    both. Admin, HRBP and finance confirm nothing. `deals_confirmable_by` is the same rule
+    as a query; keep the two in step.
+    """
     if deal.created_by_id == user.pk or not deal.is_manual:
         return False
     access = access_for(user)
+    units = access.granted(Role.SALES_DIRECTOR, Role.SALES_MANAGER)
     teams = list(credited_team_ids)
-    if not teams:
+    if not units or not teams:
         return False
+    teams.append(_owner_team(deal))
     return all(access.covers(team, Role.SALES_DIRECTOR, Role.SALES_MANAGER) for team in teams)
 
 
+def deals_confirmable_by(user: User) -> QuerySet[Deal]:
+    """The manual deals awaiting a confirmation `user` may give: `can_confirm_deal` as one
+    query (what "N awaiting confirmation" counts and the filter shows). Each is visible to
+    the user, since its credits lie in the user's scope."""
+    access = access_for(user)
+    units = access.granted(Role.SALES_DIRECTOR, Role.SALES_MANAGER)
+    if not units:
+        return Deal.objects.none()
+    subtree = access.subtree_of(units)
+    credits = Credit.objects.filter(deal=OuterRef("pk"))
+    awaiting = Deal.objects.filter(source=DealSource.MANUAL, confirmed_by__isnull=True)
+    return (
+        with_owner_team(awaiting.exclude(created_by=user))  # an authorless deal stays
+        .filter(**{f"{OWNER_TEAM}__in": subtree})
+        .filter(Exists(credits))
+        # A credit without a team, or with one outside every granted subtree, is not covered.
+        .exclude(Exists(credits.exclude(team__in=subtree)))
+    )
+
+
 def deal_get_for_confirmation(*, user: User, deal_id: int) -> Deal:
+    """The deal `user` confirms: 404 if unseen, 403 if they may not confirm it."""
     deal = deal_get_for_user(user=user, deal_id=deal_id)
     if not deal.is_manual or deal.confirmed_by_id is not None:
         return deal  # nothing to confirm: the service answers that as a conflict (409)

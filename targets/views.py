@@ -160,7 +160,7 @@ def deal_new(request):
     form = ManualDealForm(
         request.POST or None,
         owners=owners,
-        colleagues=selectors.colleagues_for_split(),
+        colleagues=selectors.colleagues_for_split(request.user),
         initial=initial,
     )
     if request.method == "POST" and form.is_valid():

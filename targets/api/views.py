@@ -76,6 +76,37 @@ def me(request):
 # Organisation ------------------------------------------------------------------------
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A whole-number id; one past the 64-bit range would crash SQLite's driver, not match.
+
+    An id filter, not a choice among all rows: an id of another company's unit or user
+    matches nothing, like a missing one, instead of telling them apart (SPEC §2).
+    """
+
+    field_class = forms.IntegerField
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(**kwargs)
+
+
+class OrgUnitFilter(django_filters.FilterSet):
+    parent = IdFilter()
+
+    class Meta:
+        model = OrgUnit
+        fields = ["parent", "kind"]
+
+
+class UserFilter(django_filters.FilterSet):
+    team = IdFilter()
+
+    class Meta:
+        model = User
+        fields = ["team"]
+
+
 class AdministratorsWrite(BasePermission):
     """Everybody signed in may read; only administrators change the organisation.
 
@@ -102,7 +133,7 @@ class OrgUnitViewSet(viewsets.ModelViewSet):
     queryset = OrgUnit.objects.none()  # for the schema; requests use get_queryset
     serializer_class = s.OrgUnitSerializer
     permission_classes = [AdministratorsWrite]
-    filterset_fields = ["parent", "kind"]
+    filterset_class = OrgUnitFilter
 
     def get_queryset(self):
         return access.units_visible_to(self.request.user).order_by("pk")
@@ -130,7 +161,7 @@ class UserViewSet(viewsets.ModelViewSet):
     queryset = User.objects.none()
     serializer_class = s.UserSerializer
     permission_classes = [AdministratorsWrite]
-    filterset_fields = ["team"]
+    filterset_class = UserFilter
 
     def get_queryset(self):
         return selectors.users_with_team_since(access.users_visible_to(self.request.user))
@@ -171,17 +202,6 @@ class UserViewSet(viewsets.ModelViewSet):
 
 
 # Targets -----------------------------------------------------------------------------
-
-
-class IdFilter(django_filters.NumberFilter):
-    """A whole-number id; one past the 64-bit range would crash SQLite's driver, not match."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", ID_MAX)
-        super().__init__(**kwargs)
 
 
 class TargetFilter(django_filters.FilterSet):
@@ -245,6 +265,9 @@ class TargetViewSet(viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         _as_of(request)
         query = s.TargetInputSerializer(data=request.data)
+        # Owners are looked up among the user's own companies: another's is "does not exist".
+        query.fields["owner_unit"].queryset = access.units_visible_to(request.user)
+        query.fields["owner_user"].queryset = access.users_nameable_by(request.user)
         query.is_valid(raise_exception=True)
         data = query.validated_data
         owner_unit, owner_user = data["owner_unit"], data["owner_user"]
@@ -322,6 +345,7 @@ class TargetViewSet(viewsets.ModelViewSet):
 
 
 class DealFilter(django_filters.FilterSet):
+    owner = IdFilter()
     close_date_after = django_filters.DateFilter(field_name="close_date", lookup_expr="gte")
     close_date_before = django_filters.DateFilter(field_name="close_date", lookup_expr="lte")
 
@@ -348,6 +372,10 @@ class DealViewSet(
 
     def create(self, request, *args, **kwargs):
         query = s.DealInputSerializer(data=request.data)
+        # People are looked up among the user's own companies: another's is "does not exist".
+        people = access.users_nameable_by(request.user)
+        query.fields["owner"].queryset = people
+        query.fields["splits"].child.fields["user"].queryset = people
         query.is_valid(raise_exception=True)
         data = query.validated_data
         if not access.can_enter_deal_for(request.user, owner=data["owner"]):

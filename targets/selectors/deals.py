@@ -13,9 +13,16 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from targets.access import can_confirm_deal, deals_visible_to, reps_for_deal_entry
+from targets.access import (
+    can_confirm_deal,
+    deals_confirmable_by,
+    deals_visible_to,
+    reps_creditable_by,
+    reps_for_deal_entry,
+    with_owner_team,
+)
 from targets.models import Credit, Deal, DealSource, User
 from targets.periods import Quarter
 from targets.selectors.dashboard import PeriodChoice, period_choices
@@ -44,17 +51,16 @@ def filtered_deals(*, user: User, filters: DealFilters) -> QuerySet[Deal]:
     if filters.won:
         deals = deals.filter(won=filters.won == "yes")
     if filters.awaiting:
-        deals = deals.filter(_awaiting())
+        # Awaiting this user's confirmation: the rows that offer a confirm button.
+        deals = deals.filter(pk__in=deals_confirmable_by(user).values("pk"))
     if filters.q:
         deals = deals.filter(account__icontains=filters.q)
     return deals.order_by("-close_date", "-id")
 
 
-def _awaiting() -> Q:
-    return Q(source=DealSource.MANUAL, confirmed_by__isnull=True)
-
-
 def _with_people(deals: QuerySet[Deal]) -> QuerySet[Deal]:
+    # The owner's team on the close date is annotated for `can_confirm_deal`.
+    deals = with_owner_team(deals)
     return deals.select_related("owner", "created_by", "confirmed_by").prefetch_related(
         Prefetch(
             "credits",
@@ -146,13 +152,9 @@ def reps_for_entry(user: User) -> QuerySet[User]:
     return reps_for_deal_entry(user).select_related("team").order_by("team__name", "username")
 
 
-def colleagues_for_split() -> QuerySet[User]:
-    """Whom a deal may be shared with: any active rep (the confirming manager checks it)."""
-    return (
-        User.objects.filter(is_active=True, team__isnull=False)
-        .select_related("team")
-        .order_by("team__name", "username")
-    )
+def colleagues_for_split(user: User) -> QuerySet[User]:
+    """Whom a deal `user` enters may be shared with: the active reps of their company."""
+    return reps_creditable_by(user).select_related("team").order_by("team__name", "username")
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ def deals_page(
         rows=rows,
         page=page,
         total=page.paginator.count,
-        awaiting_total=deals_visible_to(user).filter(_awaiting()).count(),
+        awaiting_total=deals_confirmable_by(user).count(),
         filters=filters,
         filtered=filters != DealFilters(),
         periods=periods,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -225,7 +226,9 @@ def deal_create_manual(
     today = today or timezone.localdate()
     splits = [Split(owner, Decimal(100))] if splits is None else list(splits)
     if not external_id:
-        external_id = f"M-{timezone.now():%Y%m%d%H%M%S%f}"
+        # The day for people, a random part so two entries of one instant never collide
+        # (a timestamp alone did, and the second was then refused as a duplicate).
+        external_id = f"M-{timezone.localdate():%Y%m%d}-{secrets.token_hex(6).upper()}"
     _validate_deal_fields(amount=amount, external_id=external_id, account=account)
     _validate_splits(splits)
     _validate_manual(amount=amount, close_date=close_date, won=won, splits=splits, today=today)

@@ -108,15 +108,15 @@ def _validate_roles(roles: Sequence[RoleGrant]) -> None:
             )
 
 
-def _team_on(close_date_ref: OuterRef) -> Subquery:
-    """The team of a credit's rep on the credit's close date, for an UPDATE of credits.
+def team_on(*, user: OuterRef, day: OuterRef) -> Subquery:
+    """The team `user` belonged to on `day`, as a subquery (both refer to the outer row).
 
     The earliest membership not ended before that day: the one covering it, or for a day
-    before the rep's first membership, that first team (history imported with the rep).
+    before the user's first membership, that first team (history imported with the rep).
     """
     return Subquery(
-        TeamMembership.objects.filter(user=OuterRef("user"))
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=close_date_ref))
+        TeamMembership.objects.filter(user=user)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
         .order_by("valid_from")
         .values("team")[:1]
     )
@@ -124,7 +124,7 @@ def _team_on(close_date_ref: OuterRef) -> Subquery:
 
 def credits_assign_teams(credits) -> int:
     """Tag credits with their rep's team on their close date, in one statement."""
-    return credits.update(team=_team_on(OuterRef("close_date")))
+    return credits.update(team=team_on(user=OuterRef("user"), day=OuterRef("close_date")))
 
 
 @transaction.atomic

@@ -21,24 +21,30 @@ from targets.formatting import (
 register = template.Library()
 
 
+def _number(value):
+    """A missing value reaches a filter as "" (the template engine's `string_if_invalid`):
+    read it as no value, never as a number to convert."""
+    return None if value == "" else value
+
+
 @register.filter
 def money(amount: Decimal | None) -> str:
-    return format_money(amount, get_language())
+    return format_money(_number(amount), get_language())
 
 
 @register.filter
 def pct(value: Decimal | None) -> str:
-    return format_pct(value)
+    return format_pct(_number(value))
 
 
 @register.filter
 def points(value: Decimal | None) -> str:
-    return format_points(value)
+    return format_points(_number(value))
 
 
 @register.filter
 def bar(value: Decimal | None) -> str:
-    return bar_width(value)
+    return bar_width(_number(value))
 
 
 @register.simple_tag

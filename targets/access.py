@@ -15,11 +15,20 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from targets.models import Credit, Deal, OrgUnit, OrgUnitClosure, Role, Target, User
+from targets.models import (
+    Credit,
+    Deal,
+    DealSource,
+    OrgUnit,
+    OrgUnitClosure,
+    Role,
+    Target,
+    User,
+)
 
 # Roles whose grant lets the holder see the figures of the granted subtree.
 SEEING_ROLES = frozenset({Role.SALES_DIRECTOR, Role.SALES_MANAGER, Role.HRBP, Role.FINANCE})
@@ -277,6 +286,23 @@ def can_confirm_deal(user: User, deal: Deal, credited_team_ids: Iterable[int | N
     if not teams:
         return False
     return all(access.covers(team, Role.SALES_DIRECTOR, Role.SALES_MANAGER) for team in teams)
+
+
+def deals_confirmable_by(user: User) -> QuerySet[Deal]:
+    """`can_confirm_deal` as one query: manual deals awaiting confirmation, entered by someone
+    else, with credits whose teams all lie in the user's director or manager subtrees."""
+    access = access_for(user)
+    units = access.granted(Role.SALES_DIRECTOR, Role.SALES_MANAGER)
+    if not units:
+        return Deal.objects.none()
+    credits = Credit.objects.filter(deal=OuterRef("pk"))
+    return (
+        Deal.objects.filter(source=DealSource.MANUAL, confirmed_by__isnull=True)
+        .exclude(created_by=user)  # a deal without an author stays (as in can_confirm_deal)
+        .filter(Exists(credits))
+        # A credit without a team, or with one outside every subtree, is not covered.
+        .exclude(Exists(credits.exclude(team__in=access.subtree_of(units))))
+    )
 
 
 def deal_get_for_confirmation(*, user: User, deal_id: int) -> Deal:

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from targets import charts
 from targets.access import access_for
-from targets.figures import Figures, MonthFigures, figures_for, trend
-from targets.models import OrgUnit, OrgUnitClosure, Target, TargetRevision, User
+from targets.figures import Figures, MonthFigures, trend
+from targets.models import OrgUnit, OrgUnitClosure, Target, User
 from targets.periods import Quarter, to_decimal
 from targets.selectors.summary import DashboardSummary
 
@@ -181,23 +181,7 @@ class MonthRow:
     completion: Decimal | None
 
 
-@dataclass(frozen=True)
-class TargetPage:
-    target: Target
-    owner_name: str
-    owner_kind: str
-    period_title: str
-    figures: Figures
-    amounts: Amounts
-    allocation: Allocation | None
-    revised: bool
-    revisions: list[TargetRevision]
-    months: list[MonthRow]
-    chart: str
-    back_unit: int | None
-
-
-def _month_rows(target: Target, monthly: tuple[MonthFigures, ...]) -> list[MonthRow]:
+def month_rows(target: Target, monthly: tuple[MonthFigures, ...]) -> list[MonthRow]:
     return [
         MonthRow(
             label=m.month.label,
@@ -207,33 +191,3 @@ def _month_rows(target: Target, monthly: tuple[MonthFigures, ...]) -> list[Month
         )
         for m, weight in zip(monthly, target.weights, strict=True)
     ]
-
-
-def target_page(*, user: User, target: Target, today: date) -> TargetPage:
-    figures = figures_for([target], as_of=today)[target.pk]
-    revisions = list(target.revisions.select_related("decided_by").order_by("decided_at", "pk"))
-    points = trend(target, grain="week", as_of=today)
-    access = access_for(user)
-    # Back to the dashboard showing this target, when the user may see that unit.
-    unit_id = target.owner_unit_id or target.owner_user.team_id
-    visible = access.sees_unit(unit_id)
-    return TargetPage(
-        target=target,
-        owner_name=target.owner_name,
-        owner_kind=target.owner_unit.get_kind_display() if target.owner_unit_id else _("Sales rep"),
-        period_title=period_title(target.period),
-        figures=figures,
-        amounts=Amounts(
-            base=target.base,
-            stretch=target.stretch,
-            original_base=target.original_base,
-            original_stretch=target.original_stretch,
-        ),
-        allocation=allocation_of(figures),
-        revised=bool(revisions)
-        or (target.base, target.stretch) != (target.original_base, target.original_stretch),
-        revisions=revisions,
-        months=_month_rows(target, figures.monthly),
-        chart=charts.chart_html(charts.trend_chart(points, language=get_language())),
-        back_unit=unit_id if visible else None,
-    )

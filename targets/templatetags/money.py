@@ -57,3 +57,19 @@ def status_badge(status: str | None) -> str:
         status,
         status_label(status),
     )
+
+
+@register.filter
+def sortkey(value: Decimal | None) -> str:
+    """A rate as a plain number for sorting a table in the browser; no rate sorts lowest."""
+    value = _number(value)
+    return "-1" if value is None else f"{Decimal(value):f}"
+
+
+STATUS_RANK = {"red": "0", "yellow": "1", "green": "2"}
+
+
+@register.filter
+def status_rank(status: str | None) -> str:
+    """Red before yellow before green when sorted ascending; no status first."""
+    return STATUS_RANK.get(status or "", "-1")

@@ -61,7 +61,7 @@ def _rate_bars(
     name: str,
     thresholds: Thresholds,
     links: Sequence[str],
-    opacity: float = 1.0,
+    hatched: bool = False,
 ) -> go.Bar:
     """Bars of one rate, each coloured by the status that rate itself gives and labelled with
     it in words, so colour is never the only sign (and a 53.9 % bar is not green)."""
@@ -72,22 +72,31 @@ def _rate_bars(
     labels = [status_label(status) for status in statuses]
     return go.Bar(
         name=name,
-        x=[row.name for row in rows],
-        y=[float(rate) if rate is not None else 0.0 for rate in rates],
+        orientation="h",
+        y=[row.name for row in rows],
+        x=[float(rate) if rate is not None else 0.0 for rate in rates],
         marker={
             "color": [STATUS_COLOURS.get(status) for status in statuses],
-            "opacity": opacity,
             "line": {"color": "#ffffff", "width": 1},
+            # Pace is hatched, completion solid: the legend tells them apart by pattern, as
+            # the colours belong to the statuses.
+            "pattern": {
+                "shape": "/" if hatched else "",
+                "fgcolor": "#ffffff",
+                "size": 6,
+                "solidity": 0.25,
+            },
         },
         text=[
-            format_pct(rate) if rate is None else f"{format_pct(rate)}<br>{label}"
+            format_pct(rate) if rate is None else f"{format_pct(rate)} · {label}"
             for rate, label in zip(rates, labels, strict=True)
         ],
         textposition="outside",
+        textfont={"size": 12},
         cliponaxis=False,
         # [status label, where a click leads]
         customdata=[[label, link] for label, link in zip(labels, links, strict=True)],
-        hovertemplate="%{x}<br>" + name + " %{y:.1f}% · %{customdata[0]}<extra></extra>",
+        hovertemplate="%{y}<br>" + name + " %{x:.1f}% · %{customdata[0]}<extra></extra>",
     )
 
 
@@ -120,29 +129,71 @@ def children_completion_chart(
     traces = [completion]
     if side_by_side:
         pace = _rate_bars(
-            rows, paces, name=_("Pace"), thresholds=thresholds, links=links, opacity=0.6
+            rows, paces, name=_("Pace"), thresholds=thresholds, links=links, hatched=True
         )
         traces = [pace, completion]
     fig = go.Figure(traces)
-    fig.add_hline(
-        y=100,
+    if side_by_side:
+        # Legend keys in a neutral grey: the bars' colours are statuses, not series.
+        for trace in list(fig.data):
+            trace.update(showlegend=False, legendgroup=trace.name)
+            fig.add_trace(
+                go.Bar(
+                    name=trace.name,
+                    legendgroup=trace.name,
+                    orientation="h",
+                    x=[None],
+                    y=[None],
+                    marker={"color": "#94a3b8", "pattern": trace.marker.pattern},
+                    hoverinfo="skip",
+                    # On axes of their own, so they take no place in the bar groups.
+                    xaxis="x2",
+                    yaxis="y2",
+                )
+            )
+        fig.update_layout(
+            xaxis2={"overlaying": "x", "visible": False},
+            yaxis2={"overlaying": "y", "visible": False},
+        )
+    # Horizontal bars: names stay readable on a phone and with many reps; the rate and its
+    # status in words sit at the end of each bar.
+    fig.add_vline(
+        x=100,
         line_dash="dot",
         line_color=BASE_COLOUR,
         annotation_text=_("Base"),
-        annotation_position="top left",
+        annotation_position="top",
     )
-    fig.update_yaxes(
+    highest = max(
+        [float(rate) for trace in traces for rate in trace.x if rate is not None] + [100.0]
+    )
+    fig.update_xaxes(
         title_text=_("Pace and completion (%)") if side_by_side else _("Completion (%)"),
-        rangemode="tozero",
+        # Room on the right for the "66.3% · 黄色关注" labels.
+        range=[0, highest * 1.55],
+        gridcolor="#eef0f3",
+        zerolinecolor="#d1d5db",
     )
-    fig.update_xaxes(tickangle=-30 if len(rows) > 6 else 0)
+    fig.update_yaxes(autorange="reversed", automargin=True, showgrid=False, ticksuffix=" ")
     fig.update_layout(
         barmode="group",
+        bargap=0.25,
         showlegend=side_by_side,
-        legend={"orientation": "h", "y": 1.14, "x": 0},
-        uniformtext={"minsize": 9, "mode": "show"},
+        # The legend at the figure's top edge, the Base label below it above the plot.
+        legend={
+            "orientation": "h",
+            "yref": "container",
+            "y": 1,
+            "yanchor": "top",
+            "x": 0,
+            "traceorder": "normal",
+        },
+        uniformtext={"minsize": 10, "mode": "show"},
     )
-    return _layout(fig, height=360)
+    per_row = 60 if side_by_side else 34
+    fig = _layout(fig, height=max(220, 110 + per_row * len(rows)))
+    fig.update_layout(margin={"l": 8, "r": 16, "t": 64 if side_by_side else 28, "b": 48})
+    return fig
 
 
 def trend_chart(points: Sequence[TrendPoint], *, language: str | None) -> go.Figure | None:

@@ -67,14 +67,15 @@ def test_the_children_chart_has_one_bar_per_child_with_a_target_coloured_by_its_
         )
     )
     (bar,) = fig.data
-    assert list(bar.x) == ["East", "Alice", "Bob"]
-    assert list(bar.y) == [41.25, 95.0, 0.0]
+    assert bar.orientation == "h"  # names stay readable on a phone
+    assert list(bar.y) == ["East", "Alice", "Bob"]
+    assert list(bar.x) == [41.25, 95.0, 0.0]
     assert list(bar.marker.color) == [
         STATUS_COLOURS["red"],
         STATUS_COLOURS["green"],
         STATUS_COLOURS[None],
     ]
-    assert list(bar.text) == ["41.3%<br>Behind", "95.0%<br>On track", "—"]
+    assert list(bar.text) == ["41.3% · Behind", "95.0% · On track", "—"]
 
 
 def test_the_children_chart_is_left_out_when_no_child_has_a_target():
@@ -87,9 +88,9 @@ def test_chart_labels_follow_the_active_language():
     row = SummaryRow(unit=2, user=None, name="East", target=10, figures=figures("50", "red"))
     with translation.override("zh-hans"):
         fig = children_completion_chart(summary(row))
-    assert fig.layout.yaxis.title.text == "完成率（%）"
+    assert fig.layout.xaxis.title.text == "完成率（%）"
     assert list(fig.data[0].customdata) == [["红色预警", ""]]
-    assert list(fig.data[0].text) == ["50.0%<br>红色预警"]
+    assert list(fig.data[0].text) == ["50.0% · 红色预警"]
 
 
 def test_while_open_pace_and_completion_stand_side_by_side_each_coloured_by_its_own_rate():
@@ -99,14 +100,20 @@ def test_while_open_pace_and_completion_stand_side_by_side_each_coloured_by_its_
         unit=None, user=7, name="Alice", target=11, figures=figures("53.9", "green", pace="85")
     )
     fig = children_completion_chart(summary(row))
-    pace, completion = fig.data
+    pace, completion, *legend_keys = fig.data
     assert (pace.name, completion.name) == ("Pace", "Completion")
-    assert list(pace.y) == [85.0] and list(pace.marker.color) == [STATUS_COLOURS["green"]]
-    assert list(completion.y) == [53.9]
+    assert list(pace.x) == [85.0] and list(pace.marker.color) == [STATUS_COLOURS["green"]]
+    assert list(completion.x) == [53.9]
     assert list(completion.marker.color) == [STATUS_COLOURS["red"]]
-    assert list(completion.text) == ["53.9%<br>Behind"]
-    assert list(pace.text) == ["85.0%<br>On track"]
+    assert list(completion.text) == ["53.9% · Behind"]
+    assert list(pace.text) == ["85.0% · On track"]
     assert fig.layout.barmode == "group" and fig.layout.showlegend
+    # The legend keys are grey: colours are statuses, hatching tells pace from completion.
+    assert not pace.showlegend and not completion.showlegend
+    assert [(key.name, key.marker.color) for key in legend_keys] == [
+        ("Pace", "#94a3b8"),
+        ("Completion", "#94a3b8"),
+    ]
 
 
 def test_once_closed_completion_alone_is_shown_coloured_by_completion():
@@ -116,7 +123,7 @@ def test_once_closed_completion_alone_is_shown_coloured_by_completion():
     fig = children_completion_chart(summary(row, as_of=date(2025, 7, 2)))
     (completion,) = fig.data
     assert list(completion.marker.color) == [STATUS_COLOURS["yellow"]]
-    assert list(completion.text) == ["70.0%<br>Watch"]
+    assert list(completion.text) == ["70.0% · Watch"]
 
 
 def test_a_companys_own_thresholds_colour_the_bars():

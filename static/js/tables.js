@@ -45,7 +45,8 @@
         button.className = "sort-button";
         while (th.firstChild) button.appendChild(th.firstChild);
         th.appendChild(button);
-        button.addEventListener("click", function () { sortBy(table, th); });
+        // The whole header cell sorts; the button gives keyboard users the same.
+        th.addEventListener("click", function () { sortBy(table, th); });
       });
     });
   }

@@ -144,6 +144,18 @@ def test_a_unit_keeps_the_deals_won_for_it_when_a_rep_moves_away(org, world):
     }
 
 
+def test_a_new_manager_sees_the_sum_but_not_the_deals_a_rep_shared_elsewhere(org, world):
+    # bob moves to North; his 40 % of alice's East deal still counts for his Q2 target.
+    # North's manager sees that it counts, not whose deal it is.
+    bob = target(owner_user=org.bob)
+    services.user_move_team(user=org.bob, team=org.north1, since=date(2025, 5, 14))
+    mgr_north = make_user("mgr_north", roles=[(Role.SALES_MANAGER, org.north)])
+    deals = target_deals(user=mgr_north, target=bob, today=TODAY)
+    assert deals.rows == [] and deals.counted == 0
+    assert deals.hidden == D("400000")
+    assert target_deals(user=org.director, target=bob, today=TODAY).hidden == 0
+
+
 def test_confirming_the_manual_deal_makes_it_count(org, world):
     services.deal_confirm(deal=world["manual"], confirmed_by=org.mgr_east)
     alice = world["targets"]["alice"]

@@ -22,6 +22,11 @@ urlpatterns = [
     path("deals/", views.deal_list, name="deals"),
     path("deals/new/", views.deal_new, name="deals-new"),
     path("deals/<int:deal_id>/confirm/", views.deal_confirm, name="deals-confirm"),
+    path(
+        "deals/<int:deal_id>/confirm/preview/",
+        views.deal_confirm_preview,
+        name="deals-confirm-preview",
+    ),
     path("", include("reviews.urls")),
     path("language/", views.set_language, name="set-language"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

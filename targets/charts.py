@@ -7,15 +7,17 @@ embeds; plotly.js itself is served from our static files (no CDN).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
-from targets.figures import Status, TrendPoint
+from targets.figures import Status, TrendPoint, status_for
 from targets.formatting import WAN, format_money, format_pct, is_chinese, status_label
-from targets.selectors.summary import DashboardSummary
+from targets.periods import Quarter
+from targets.selectors.summary import DashboardSummary, SummaryRow
 
 STATUS_COLOURS = {
     Status.RED: "#dc2626",
@@ -44,34 +46,154 @@ def _layout(fig: go.Figure, *, height: int) -> go.Figure:
     return fig
 
 
-def children_completion_chart(summary: DashboardSummary) -> go.Figure | None:
-    """One bar per child with a target: completion of Base, coloured by status."""
+@dataclass(frozen=True)
+class Thresholds:
+    """A company's status thresholds (SPEC §5), applied to whichever rate a bar shows."""
+
+    red_below: Decimal = Decimal(60)
+    green_above: Decimal = Decimal(80)
+
+
+def _rate_bars(
+    rows: Sequence[SummaryRow],
+    rates: Sequence[Decimal | None],
+    *,
+    name: str,
+    thresholds: Thresholds,
+    links: Sequence[str],
+    hatched: bool = False,
+) -> go.Bar:
+    """Bars of one rate, each coloured by the status that rate itself gives and labelled with
+    it in words, so colour is never the only sign (and a 53.9 % bar is not green)."""
+    statuses = [
+        status_for(rate, red_below=thresholds.red_below, green_above=thresholds.green_above)
+        for rate in rates
+    ]
+    labels = [status_label(status) for status in statuses]
+    return go.Bar(
+        name=name,
+        orientation="h",
+        y=[row.name for row in rows],
+        x=[float(rate) if rate is not None else 0.0 for rate in rates],
+        marker={
+            "color": [STATUS_COLOURS.get(status) for status in statuses],
+            "line": {"color": "#ffffff", "width": 1},
+            # Pace is hatched, completion solid: the legend tells them apart by pattern, as
+            # the colours belong to the statuses.
+            "pattern": {
+                "shape": "/" if hatched else "",
+                "fgcolor": "#ffffff",
+                "size": 6,
+                "solidity": 0.25,
+            },
+        },
+        text=[
+            format_pct(rate) if rate is None else f"{format_pct(rate)} · {label}"
+            for rate, label in zip(rates, labels, strict=True)
+        ],
+        textposition="outside",
+        textfont={"size": 12},
+        cliponaxis=False,
+        # [status label, where a click leads]
+        customdata=[[label, link] for label, link in zip(labels, links, strict=True)],
+        hovertemplate="%{y}<br>" + name + " %{x:.1f}% · %{customdata[0]}<extra></extra>",
+    )
+
+
+def children_completion_chart(
+    summary: DashboardSummary,
+    *,
+    thresholds: Thresholds | None = None,
+    link_for: Callable[[SummaryRow], str] | None = None,
+) -> go.Figure | None:
+    """One group per child with a target: its pace and its completion side by side while the
+    quarter is open (status follows pace then), completion alone once it has closed.
+
+    `link_for` gives where a click on a child's bar leads (its dashboard or target page).
+    """
     rows = [row for row in summary.children if row.figures is not None]
     if not rows:
         return None
-    completions = [row.figures.completion for row in rows]
-    fig = go.Figure(
-        go.Bar(
-            x=[row.name for row in rows],
-            y=[float(c) if c is not None else 0.0 for c in completions],
-            marker_color=[STATUS_COLOURS.get(row.figures.status) for row in rows],
-            text=[format_pct(c) for c in completions],
-            textposition="outside",
-            cliponaxis=False,
-            customdata=[status_label(row.figures.status) for row in rows],
-            hovertemplate="%{x}<br>%{text} · %{customdata}<extra></extra>",
-        )
+    thresholds = thresholds or Thresholds()
+    links = [link_for(row) if link_for else "" for row in rows]
+    completion = _rate_bars(
+        rows,
+        [row.figures.completion for row in rows],
+        name=_("Completion"),
+        thresholds=thresholds,
+        links=links,
     )
-    fig.add_hline(
-        y=100,
+    paces = [row.figures.pace for row in rows]
+    quarter = Quarter.parse(summary.period)
+    side_by_side = quarter.is_open(summary.as_of) and any(p is not None for p in paces)
+    traces = [completion]
+    if side_by_side:
+        pace = _rate_bars(
+            rows, paces, name=_("Pace"), thresholds=thresholds, links=links, hatched=True
+        )
+        traces = [pace, completion]
+    fig = go.Figure(traces)
+    if side_by_side:
+        # Legend keys in a neutral grey: the bars' colours are statuses, not series.
+        for trace in list(fig.data):
+            trace.update(showlegend=False, legendgroup=trace.name)
+            fig.add_trace(
+                go.Bar(
+                    name=trace.name,
+                    legendgroup=trace.name,
+                    orientation="h",
+                    x=[None],
+                    y=[None],
+                    marker={"color": "#94a3b8", "pattern": trace.marker.pattern},
+                    hoverinfo="skip",
+                    # On axes of their own, so they take no place in the bar groups.
+                    xaxis="x2",
+                    yaxis="y2",
+                )
+            )
+        fig.update_layout(
+            xaxis2={"overlaying": "x", "visible": False},
+            yaxis2={"overlaying": "y", "visible": False},
+        )
+    # Horizontal bars: names stay readable on a phone and with many reps; the rate and its
+    # status in words sit at the end of each bar.
+    fig.add_vline(
+        x=100,
         line_dash="dot",
         line_color=BASE_COLOUR,
         annotation_text=_("Base"),
-        annotation_position="top left",
+        annotation_position="top",
     )
-    fig.update_yaxes(title_text=_("Completion (%)"), rangemode="tozero")
-    fig.update_xaxes(tickangle=-30 if len(rows) > 8 else 0)
-    return _layout(fig, height=340)
+    highest = max(
+        [float(rate) for trace in traces for rate in trace.x if rate is not None] + [100.0]
+    )
+    fig.update_xaxes(
+        title_text=_("Pace and completion (%)") if side_by_side else _("Completion (%)"),
+        # Room on the right for the "66.3% · 黄色关注" labels.
+        range=[0, highest * 1.55],
+        gridcolor="#eef0f3",
+        zerolinecolor="#d1d5db",
+    )
+    fig.update_yaxes(autorange="reversed", automargin=True, showgrid=False, ticksuffix=" ")
+    fig.update_layout(
+        barmode="group",
+        bargap=0.25,
+        showlegend=side_by_side,
+        # The legend at the figure's top edge, the Base label below it above the plot.
+        legend={
+            "orientation": "h",
+            "yref": "container",
+            "y": 1,
+            "yanchor": "top",
+            "x": 0,
+            "traceorder": "normal",
+        },
+        uniformtext={"minsize": 10, "mode": "show"},
+    )
+    per_row = 60 if side_by_side else 34
+    fig = _layout(fig, height=max(220, 110 + per_row * len(rows)))
+    fig.update_layout(margin={"l": 8, "r": 16, "t": 64 if side_by_side else 28, "b": 48})
+    return fig
 
 
 def trend_chart(points: Sequence[TrendPoint], *, language: str | None) -> go.Figure | None:
@@ -114,7 +236,17 @@ def trend_chart(points: Sequence[TrendPoint], *, language: str | None) -> go.Fig
     return _layout(fig, height=360)
 
 
-def chart_html(fig: go.Figure | None) -> str:
+# A click on a bar whose customdata carries a link follows it (drill-down).
+FOLLOW_LINKS = """
+var plot = document.getElementById('{plot_id}');
+plot.on('plotly_click', function (event) {
+  var data = event.points[0].customdata;
+  if (data && data[1]) { window.location.href = data[1]; }
+});
+"""
+
+
+def chart_html(fig: go.Figure | None, *, clickable: bool = False) -> str:
     """The `<div>` + inline script for a page; empty when there is nothing to draw."""
     if fig is None:
         return ""
@@ -122,4 +254,5 @@ def chart_html(fig: go.Figure | None) -> str:
         full_html=False,
         include_plotlyjs=False,
         config={"displayModeBar": False, "responsive": True},
+        post_script=FOLLOW_LINKS if clickable else None,
     )

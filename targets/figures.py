@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -402,14 +402,26 @@ def _garbage_collection_paused():
             gc.enable()
 
 
-def figures_for(targets: QuerySet[Target] | Iterable[Target], *, as_of: date) -> dict[int, Figures]:
-    """Figures of every given target as of the end of `as_of`, keyed by target id."""
+def figures_for(
+    targets: QuerySet[Target] | Iterable[Target],
+    *,
+    as_of: date,
+    extra_cents: Mapping[int, Mapping[date, int]] | None = None,
+) -> dict[int, Figures]:
+    """Figures of every given target as of the end of `as_of`, keyed by target id.
+
+    `extra_cents` (target → first day of a month → hundredths) adds amounts that do not count
+    yet, as if they did: what confirming a deal would do, computed without writing it.
+    """
     with _garbage_collection_paused():
-        return _figures_for(targets, as_of=as_of)
+        return _figures_for(targets, as_of=as_of, extra_cents=extra_cents or {})
 
 
 def _figures_for(
-    targets: QuerySet[Target] | Iterable[Target], *, as_of: date
+    targets: QuerySet[Target] | Iterable[Target],
+    *,
+    as_of: date,
+    extra_cents: Mapping[int, Mapping[date, int]],
 ) -> dict[int, Figures]:
     if isinstance(targets, QuerySet) and targets.query.is_sliced:
         # A slice can be neither reordered nor nested as a subquery everywhere: take its ids.
@@ -420,6 +432,10 @@ def _figures_for(
     start = min(quarter.start for quarter in {r.quarter for r in rows})
     batch = targets if isinstance(targets, QuerySet) else [r.id for r in rows]
     cents = _monthly_actual_cents(batch, rows, start=start, as_of=as_of)
+    for target_id, months in extra_cents.items():
+        into = cents.setdefault(target_id, {})
+        for month, amount in months.items():
+            into[month] = into.get(month, 0) + amount
     allocated = _children_base(rows)
     phasings: dict[tuple, _Phasing] = {}
     result = {}

@@ -9,9 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from targets.ids import parse_id
 from targets.models import DealSource, User
 from targets.periods import PeriodError, Quarter
-from targets.selectors.deals import DealFilters
+from targets.selectors.deals import DealFilters, DealStatus, deal_filters
 from targets.services import Split
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
@@ -39,9 +40,19 @@ class DealFilterForm(forms.Form):
 
     period = forms.CharField(required=False)
     source = forms.ChoiceField(choices=[("", ""), *DealSource.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[
+            ("", ""),
+            *((s, s) for s in (DealStatus.WON, DealStatus.OPEN, DealStatus.AWAITING)),
+        ],
+        required=False,
+    )
+    # Older links say won=yes / won=no for the won and open statuses.
     won = forms.ChoiceField(choices=[("", ""), ("yes", ""), ("no", "")], required=False)
     awaiting = forms.BooleanField(required=False)
     q = forms.CharField(required=False, max_length=200)
+    rep = forms.CharField(required=False)
+    team = forms.CharField(required=False)
 
     def clean_period(self) -> Quarter | None:
         label = self.cleaned_data["period"].strip()
@@ -52,14 +63,36 @@ class DealFilterForm(forms.Form):
         except PeriodError as error:
             raise ValidationError(str(error)) from None
 
-    def filters(self) -> DealFilters:
+    def _id(self, name: str) -> int | None:
+        raw = self.cleaned_data[name].strip()
+        if not raw:
+            return None
+        value = parse_id(raw)
+        if value is None:
+            raise ValidationError(_("'%(value)s' is not an id.") % {"value": raw[:40]})
+        return value
+
+    def clean_rep(self) -> int | None:
+        return self._id("rep")
+
+    def clean_team(self) -> int | None:
+        return self._id("team")
+
+    def filters(self, *, user: User) -> DealFilters:
+        """The filters; a rep or team the user may not see is not found (404)."""
         data = self.cleaned_data
-        return DealFilters(
+        status = data["status"] or {"yes": DealStatus.WON, "no": DealStatus.OPEN}.get(
+            data["won"], ""
+        )
+        return deal_filters(
+            user=user,
             period=data["period"],
             source=data["source"],
-            won=data["won"],
+            status=status,
             awaiting=data["awaiting"],
             q=data["q"].strip(),
+            rep_id=data["rep"],
+            team_id=data["team"],
         )
 
 

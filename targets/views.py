@@ -89,8 +89,14 @@ def home(request):
 @require_GET
 def target_detail(request, target_id: int):
     target = access.target_get_for_user(user=request.user, target_id=target_id)
-    page = selectors.target_page(user=request.user, target=target, today=timezone.localdate())
-    return render(request, "targets/target_detail.html", {"page": page})
+    today, sort = timezone.localdate(), request.GET.get("sort", "")
+    if request.htmx and not request.htmx.history_restore_request:
+        # Re-sorting the deals table needs only the table.
+        deals = selectors.target_deals(user=request.user, target=target, today=today, sort=sort)
+        page = {"target": target, "deals": deals}
+        return _render_page(request, "targets/target_detail.html", "target-deals", {"page": page})
+    page = selectors.target_page(user=request.user, target=target, today=today, sort=sort)
+    return _render_page(request, "targets/target_detail.html", "target-deals", {"page": page})
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -113,7 +119,7 @@ def deal_list(request):
         raise BadRequest(" ".join(e for errors in form.errors.values() for e in errors))
     page = selectors.deals_page(
         user=request.user,
-        filters=form.filters(),
+        filters=form.filters(user=request.user),
         page_number=request.GET.get("page"),
         today=timezone.localdate(),
     )
@@ -145,6 +151,30 @@ def deal_confirm(request, deal_id: int):
     else:
         messages.success(request, _("Deal confirmed: %(account)s.") % {"account": deal.account})
     return redirect(_safe_next(request, reverse("deals")))
+
+
+@login_required
+@require_GET
+def deal_confirm_preview(request, deal_id: int):
+    """The step before confirming: what the deal does to each credited rep's completion."""
+    deal = access.deal_get_for_confirmation(user=request.user, deal_id=deal_id)
+    if not deal.is_manual or deal.confirmed_by_id is not None:
+        message = _("This deal needs no confirmation or is already confirmed.")
+        if not request.htmx:
+            messages.error(request, message)
+            return redirect("deals")
+        return render(request, "targets/deal_confirm.html#confirm-step", {"error": message})
+    preview = selectors.deal_confirm_preview(
+        user=request.user, deal=deal, today=timezone.localdate()
+    )
+    back = request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        back, {request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("deals")
+    return _render_page(
+        request, "targets/deal_confirm.html", "confirm-step", {"preview": preview, "back": back}
+    )
 
 
 @login_required

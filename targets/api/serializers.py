@@ -181,6 +181,9 @@ class MonthFiguresSerializer(serializers.Serializer):
     completion = PercentField(allow_null=True)
 
 
+STATUS_CHOICES = [("red", "red"), ("yellow", "yellow"), ("green", "green")]
+
+
 class FiguresSerializer(serializers.Serializer):
     """Percentages rounded to one decimal only here; every rule used the unrounded values."""
 
@@ -462,3 +465,55 @@ class DashboardSummarySerializer(serializers.Serializer):
     children = DashboardChildSerializer(many=True)
     volatility = VolatilitySerializer(many=True)
     volatility_period = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)
+
+
+# Confirming a deal: its effect --------------------------------------------------------
+
+
+class CreditEffectSerializer(serializers.Serializer):
+    """One credited rep: completion of the rep's target for the close date's quarter, now and
+    with the deal counted (rounded to one decimal here only)."""
+
+    rep = serializers.IntegerField(source="rep_id")
+    rep_name = serializers.CharField(source="rep")
+    share = serializers.DecimalField(
+        max_digits=5, decimal_places=2, help_text="Percent of the deal."
+    )
+    credited_amount = serializers.SerializerMethodField()
+    period = serializers.CharField(help_text="The quarter of the close date, e.g. 2025Q2.")
+    target = serializers.IntegerField(
+        allow_null=True, help_text="The rep's target for that quarter; null when there is none."
+    )
+    base = serializers.SerializerMethodField()
+    completion_before = serializers.SerializerMethodField()
+    completion_after = serializers.SerializerMethodField()
+    status_before = serializers.ChoiceField(choices=STATUS_CHOICES, allow_null=True)
+    status_after = serializers.ChoiceField(choices=STATUS_CHOICES, allow_null=True)
+    exceeds_base = serializers.BooleanField(
+        help_text="The share alone is more than the rep's quarterly Base."
+    )
+
+    @extend_schema_field({"type": "string", "format": "decimal"})
+    def get_credited_amount(self, obj) -> str:
+        return _money(obj.amount)
+
+    @extend_schema_field({"type": "string", "format": "decimal", "nullable": True})
+    def get_base(self, obj) -> str | None:
+        return _money(obj.base)
+
+    @extend_schema_field({"type": "string", "format": "decimal", "nullable": True})
+    def get_completion_before(self, obj) -> str | None:
+        return _pct(obj.completion_before)
+
+    @extend_schema_field({"type": "string", "format": "decimal", "nullable": True})
+    def get_completion_after(self, obj) -> str | None:
+        return _pct(obj.completion_after)
+
+
+class ConfirmPreviewSerializer(serializers.Serializer):
+    deal = serializers.IntegerField(source="deal.id")
+    counts = serializers.BooleanField(
+        help_text="Whether confirming makes the deal count (false while it is not won)."
+    )
+    warnings = serializers.IntegerField(help_text="How many shares exceed the rep's Base.")
+    effects = CreditEffectSerializer(many=True)

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from targets import access, selectors, services
+from targets.errors import StateConflict
 from targets.figures import figures_for, trend
 from targets.models import Deal, OrgUnit, Target, User
 from targets.periods import Quarter
@@ -405,6 +406,28 @@ class DealViewSet(
         deal = access.deal_get_for_confirmation(user=request.user, deal_id=pk)
         deal = services.deal_confirm(deal=deal, confirmed_by=request.user)
         return Response(s.DealSerializer(deal).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.ConfirmPreviewSerializer},
+        description=(
+            "What confirming this manual deal would do, computed without writing: for each "
+            "credited rep, the completion of the rep's target for the quarter of the close "
+            "date now and with the deal counted, and whether the share exceeds that Base. "
+            "Only for who may confirm the deal (403 otherwise); 409 when there is nothing "
+            "to confirm."
+        ),
+    )
+    @action(detail=True, methods=["get"], url_path="confirm-preview")
+    def confirm_preview(self, request, pk=None):
+        self.get_object()  # 404 first for what the user may not see
+        deal = access.deal_get_for_confirmation(user=request.user, deal_id=pk)
+        if not deal.is_manual or deal.confirmed_by_id is not None:
+            raise StateConflict(_("This deal needs no confirmation or is already confirmed."))
+        preview = selectors.deal_confirm_preview(
+            user=request.user, deal=deal, today=timezone.localdate()
+        )
+        return Response(s.ConfirmPreviewSerializer(preview).data)
 
 
 # Dashboard ---------------------------------------------------------------------------

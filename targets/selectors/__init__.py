@@ -12,18 +12,19 @@ from targets.selectors.dashboard import (
     Allocation,
     HomePage,
     PeriodChoice,
-    TargetPage,
     allocation_of,
     home_page,
     period_choices,
     period_title,
-    target_page,
 )
 from targets.selectors.deals import (
+    ConfirmPreview,
+    CreditEffect,
     DealFilters,
     DealRow,
     DealsPage,
     colleagues_for_split,
+    deal_confirm_preview,
     deal_row,
     deal_rows,
     deals_page,
@@ -36,11 +37,14 @@ from targets.selectors.summary import (
     SummaryRow,
     dashboard_summary,
 )
+from targets.selectors.target import TargetDeals, TargetPage, target_deals, target_page
 
 __all__ = [
     "Allocation",
     "AllocationPage",
     "AllocationRow",
+    "ConfirmPreview",
+    "CreditEffect",
     "DashboardSummary",
     "DealFilters",
     "DealRow",
@@ -49,11 +53,13 @@ __all__ = [
     "MonthVolatility",
     "PeriodChoice",
     "SummaryRow",
+    "TargetDeals",
     "TargetPage",
     "allocation_of",
     "allocation_page",
     "colleagues_for_split",
     "dashboard_summary",
+    "deal_confirm_preview",
     "deal_row",
     "deal_rows",
     "deals_page",
@@ -61,6 +67,7 @@ __all__ = [
     "period_choices",
     "period_title",
     "reps_for_entry",
+    "target_deals",
     "target_page",
     "users_with_team_since",
 ]

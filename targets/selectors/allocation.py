@@ -52,6 +52,11 @@ class AllocationPage:
     def editable(self) -> bool:
         return self.may_set and not self.locked
 
+    @property
+    def coverage(self) -> Decimal | None:
+        """None until a child has a target (every fresh quarter): shown "—", never an error."""
+        return self.allocation.coverage if self.allocation is not None else None
+
 
 def _children(target: Target) -> tuple[list[OrgUnit], list[User], dict[tuple[str, int], Target]]:
     unit = target.owner_unit

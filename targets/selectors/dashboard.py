@@ -7,15 +7,16 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from targets import charts
 from targets.access import access_for
-from targets.figures import Figures, MonthFigures, figures_for, trend
-from targets.models import OrgUnit, OrgUnitClosure, Target, TargetRevision, User
+from targets.figures import Figures, MonthFigures, trend
+from targets.models import OrgUnit, OrgUnitClosure, Target, User
 from targets.periods import Quarter, to_decimal
-from targets.selectors.summary import DashboardSummary
+from targets.selectors.summary import DashboardSummary, SummaryRow
 
 CENT = Decimal("0.01")
 PREVIOUS_QUARTERS = 4
@@ -117,6 +118,29 @@ class ChildRow:
     target: int | None
     amounts: Amounts | None
     figures: Figures | None
+    link: str  # a unit's dashboard, a rep's target page ("" for a rep without a target)
+    deals_link: str  # the deals list filtered to the child and the quarter
+
+
+def _child_links(row: SummaryRow, period: str) -> tuple[str, str]:
+    deals = reverse("deals")
+    if row.unit is not None:
+        return (
+            f"{reverse('home')}?unit={row.unit}&period={period}",
+            f"{deals}?team={row.unit}&period={period}&status=won",
+        )
+    link = reverse("target-page", args=[row.target]) if row.target else ""
+    return link, f"{deals}?rep={row.user}&period={period}&status=won"
+
+
+def company_thresholds(unit: OrgUnit) -> charts.Thresholds:
+    """The status thresholds of the unit's company (its tree's root)."""
+    root = (
+        OrgUnitClosure.objects.filter(descendant=unit, ancestor__parent__isnull=True)
+        .values_list("ancestor__status_red_below", "ancestor__status_green_above")
+        .first()
+    )
+    return charts.Thresholds(*root) if root else charts.Thresholds()
 
 
 @dataclass(frozen=True)
@@ -133,6 +157,7 @@ class HomePage:
     chart: str
     trend_chart: str
     volatility_shown: bool
+    deals_link: str  # the deals behind the shown figures
 
 
 def home_page(
@@ -148,8 +173,11 @@ def home_page(
             target=row.target,
             amounts=amounts.get(row.target) if row.target else None,
             figures=row.figures,
+            link=links[0],
+            deals_link=links[1],
         )
         for row in summary.children
+        for links in [_child_links(row, summary.period)]
     ]
     trend_chart = ""
     if unit is None and summary.target is not None:
@@ -167,9 +195,20 @@ def home_page(
         allocation=allocation_of(summary.figures),
         children=children,
         children_with_targets=sum(1 for row in children if row.figures is not None),
-        chart=charts.chart_html(charts.children_completion_chart(summary)),
+        chart=charts.chart_html(
+            charts.children_completion_chart(
+                summary,
+                thresholds=company_thresholds(unit) if unit and summary.children else None,
+                link_for=lambda row: _child_links(row, summary.period)[0],
+            ),
+            clickable=True,
+        ),
         trend_chart=trend_chart,
         volatility_shown=any(v.value is not None for v in summary.volatility),
+        deals_link=_child_links(
+            SummaryRow(unit=summary.unit, user=summary.user, name="", target=None, figures=None),
+            summary.period,
+        )[1],
     )
 
 
@@ -181,23 +220,7 @@ class MonthRow:
     completion: Decimal | None
 
 
-@dataclass(frozen=True)
-class TargetPage:
-    target: Target
-    owner_name: str
-    owner_kind: str
-    period_title: str
-    figures: Figures
-    amounts: Amounts
-    allocation: Allocation | None
-    revised: bool
-    revisions: list[TargetRevision]
-    months: list[MonthRow]
-    chart: str
-    back_unit: int | None
-
-
-def _month_rows(target: Target, monthly: tuple[MonthFigures, ...]) -> list[MonthRow]:
+def month_rows(target: Target, monthly: tuple[MonthFigures, ...]) -> list[MonthRow]:
     return [
         MonthRow(
             label=m.month.label,
@@ -207,33 +230,3 @@ def _month_rows(target: Target, monthly: tuple[MonthFigures, ...]) -> list[Month
         )
         for m, weight in zip(monthly, target.weights, strict=True)
     ]
-
-
-def target_page(*, user: User, target: Target, today: date) -> TargetPage:
-    figures = figures_for([target], as_of=today)[target.pk]
-    revisions = list(target.revisions.select_related("decided_by").order_by("decided_at", "pk"))
-    points = trend(target, grain="week", as_of=today)
-    access = access_for(user)
-    # Back to the dashboard showing this target, when the user may see that unit.
-    unit_id = target.owner_unit_id or target.owner_user.team_id
-    visible = access.sees_unit(unit_id)
-    return TargetPage(
-        target=target,
-        owner_name=target.owner_name,
-        owner_kind=target.owner_unit.get_kind_display() if target.owner_unit_id else _("Sales rep"),
-        period_title=period_title(target.period),
-        figures=figures,
-        amounts=Amounts(
-            base=target.base,
-            stretch=target.stretch,
-            original_base=target.original_base,
-            original_stretch=target.original_stretch,
-        ),
-        allocation=allocation_of(figures),
-        revised=bool(revisions)
-        or (target.base, target.stretch) != (target.original_base, target.original_stretch),
-        revisions=revisions,
-        months=_month_rows(target, figures.monthly),
-        chart=charts.chart_html(charts.trend_chart(points, language=get_language())),
-        back_unit=unit_id if visible else None,
-    )

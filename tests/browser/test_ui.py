@@ -88,8 +88,58 @@ def test_a_manager_confirms_a_manual_deal_in_place(page: Page, live_server, comp
     page.click(".nav >> text=商机")
     row = page.locator(f"#deal-{deal.pk}")
     expect(row).to_contain_text("待确认")
-    row.locator("button", has_text="确认").click()
-    # htmx swaps the row: confirmed, no button, and the page did not reload.
+    row.locator("[data-testid=confirm-open]").click()
+    # First the effect on alice's completion, in a dialog over the list.
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("[data-testid=confirm-effects]")).to_contain_text("Alice")
+    expect(dialog.locator("[data-testid=effect-completion]")).to_contain_text("→")
+    dialog.locator("[data-testid=confirm-final]").click()
+    # htmx swaps the row: confirmed, no button, the dialog closed, the page did not reload.
     expect(page.locator(f"#deal-{deal.pk}")).to_contain_text("已确认（Mgr_East）")
-    expect(page.locator(f"#deal-{deal.pk} button")).to_have_count(0)
+    expect(page.locator(f"#deal-{deal.pk} [data-testid=confirm-open]")).to_have_count(0)
+    expect(dialog).to_be_hidden()
     expect(page).to_have_url(f"{live_server.url}/deals/")
+
+
+def test_a_manager_cancels_the_confirm_step_and_nothing_changes(page: Page, live_server, company):
+    deal = services.deal_create_manual(
+        author=company.alice,
+        account="手工客户有限公司",
+        owner=company.alice,
+        amount=D("80000"),
+        close_date=timezone.localdate(),
+    )
+    log_in(page, live_server, "mgr_east")
+    page.goto(f"{live_server.url}/deals/")
+    page.locator(f"#deal-{deal.pk} [data-testid=confirm-open]").click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("button", has_text="取消").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator(f"#deal-{deal.pk}")).to_contain_text("待确认")
+
+
+def test_a_bar_click_drills_down_and_the_children_table_sorts(page: Page, live_server, company):
+    services.target_create(
+        period=Quarter.of(timezone.localdate()).label,
+        owner_user=company.bob,
+        base=D("1000000"),
+        stretch=D("2000000"),
+    )
+    log_in(page, live_server, "mgr_east")
+    page.goto(f"{live_server.url}/?unit={company.east1.pk}")
+    names = page.locator("[data-testid=children-table] tbody tr td:first-child")
+    expect(names).to_have_text(["Alice", "Bob"])
+    completion = page.locator("[data-testid=children-table] th", has_text="完成率")
+    completion.click()  # ascending: bob (nothing yet) first
+    expect(names).to_have_text(["Bob", "Alice"])
+    expect(completion).to_have_attribute("aria-sort", "ascending")
+    completion.click()
+    expect(names).to_have_text(["Alice", "Bob"])
+
+    # A click on alice's bar opens her target page.
+    page.locator("[data-testid=children-chart] .bars .point").first.click(force=True)
+    page.wait_for_url(re.compile(r"/targets/\d+/$"))
+    expect(page.locator("h1")).to_contain_text("Alice")
+    expect(page.locator("[data-testid=target-deals]")).to_contain_text("90万")

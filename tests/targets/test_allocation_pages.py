@@ -78,6 +78,22 @@ def test_the_editor_shows_the_children_coverage_and_what_is_left(client, org, q3
     assert f'name="unit-{org.east1.pk}-base" value="3,000,000"' in html
 
 
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_target_without_child_targets_opens_with_no_coverage_yet(client, org, language):
+    # Regression (issue 5, 1.1): every fresh quarter answered 500 here.
+    fresh = target("2025Q4", owner_unit=org.east, base="5000000", stretch="7000000")
+    client.cookies["django_language"] = language
+    html = page(client_for(client, org.director), url(fresh))
+    assert 'data-testid="allocated-coverage">—<' in html
+    assert f'name="unit-{org.east1.pk}-base"' in html
+
+
+def test_a_team_target_without_rep_targets_is_read_only_and_still_opens(client, org):
+    fresh = target("2025Q4", owner_unit=org.east1, base="3000000", stretch="4000000")
+    html = page(client_for(client, org.hrbp), url(fresh))
+    assert 'data-testid="allocated-coverage">—<' in html
+
+
 def test_children_are_the_sub_units_and_the_reps_of_the_team(client, org, q3):
     html = page(client_for(client, org.mgr_east), url(q3["east1"]))
     assert "Alice" in html and "Bob" in html

@@ -5,20 +5,34 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from django.utils import translation
 
-from targets.charts import STATUS_COLOURS, chart_html, children_completion_chart, trend_chart
+from targets.charts import (
+    STATUS_COLOURS,
+    Thresholds,
+    chart_html,
+    children_completion_chart,
+    trend_chart,
+)
 from targets.figures import Figures, TrendPoint
 from targets.selectors.summary import DashboardSummary, SummaryRow
 
 D = Decimal
 
 
-def figures(completion: str | None, status: str | None) -> Figures:
+@pytest.fixture(autouse=True)
+def _english():
+    # Chinese is the default; a test that means Chinese says so.
+    with translation.override("en"):
+        yield
+
+
+def figures(completion: str | None, status: str | None, pace: str | None = None) -> Figures:
     return Figures(
         actual=D(0),
         completion=D(completion) if completion is not None else None,
-        pace=None,
+        pace=D(pace) if pace is not None else None,
         stretch_progress=None,
         status=status,
         allocation_coverage=None,
@@ -28,13 +42,13 @@ def figures(completion: str | None, status: str | None) -> Figures:
     )
 
 
-def summary(*children: SummaryRow) -> DashboardSummary:
+def summary(*children: SummaryRow, as_of: date = date(2025, 5, 15)) -> DashboardSummary:
     return DashboardSummary(
         unit=1,
         user=None,
         name="ACME",
         period="2025Q2",
-        as_of=date(2025, 5, 15),
+        as_of=as_of,
         target=None,
         figures=None,
         children=list(children),
@@ -43,7 +57,7 @@ def summary(*children: SummaryRow) -> DashboardSummary:
     )
 
 
-def test_the_children_chart_has_one_bar_per_child_with_a_target_coloured_by_status():
+def test_the_children_chart_has_one_bar_per_child_with_a_target_coloured_by_its_rate():
     fig = children_completion_chart(
         summary(
             SummaryRow(unit=2, user=None, name="East", target=10, figures=figures("41.25", "red")),
@@ -53,14 +67,15 @@ def test_the_children_chart_has_one_bar_per_child_with_a_target_coloured_by_stat
         )
     )
     (bar,) = fig.data
-    assert list(bar.x) == ["East", "Alice", "Bob"]
-    assert list(bar.y) == [41.25, 95.0, 0.0]
+    assert bar.orientation == "h"  # names stay readable on a phone
+    assert list(bar.y) == ["East", "Alice", "Bob"]
+    assert list(bar.x) == [41.25, 95.0, 0.0]
     assert list(bar.marker.color) == [
         STATUS_COLOURS["red"],
         STATUS_COLOURS["green"],
         STATUS_COLOURS[None],
     ]
-    assert list(bar.text) == ["41.3%", "95.0%", "—"]
+    assert list(bar.text) == ["41.3% · Behind", "95.0% · On track", "—"]
 
 
 def test_the_children_chart_is_left_out_when_no_child_has_a_target():
@@ -73,8 +88,64 @@ def test_chart_labels_follow_the_active_language():
     row = SummaryRow(unit=2, user=None, name="East", target=10, figures=figures("50", "red"))
     with translation.override("zh-hans"):
         fig = children_completion_chart(summary(row))
-    assert fig.layout.yaxis.title.text == "完成率（%）"
-    assert list(fig.data[0].customdata) == ["落后"]
+    assert fig.layout.xaxis.title.text == "完成率（%）"
+    assert list(fig.data[0].customdata) == [["红色预警", ""]]
+    assert list(fig.data[0].text) == ["50.0% · 红色预警"]
+
+
+def test_while_open_pace_and_completion_stand_side_by_side_each_coloured_by_its_own_rate():
+    # The case a user met: 53.9 % done, 85 % of what was due by now. Status (from pace) is
+    # green; the completion bar must not be green for it.
+    row = SummaryRow(
+        unit=None, user=7, name="Alice", target=11, figures=figures("53.9", "green", pace="85")
+    )
+    fig = children_completion_chart(summary(row))
+    pace, completion, *legend_keys = fig.data
+    assert (pace.name, completion.name) == ("Pace", "Completion")
+    assert list(pace.x) == [85.0] and list(pace.marker.color) == [STATUS_COLOURS["green"]]
+    assert list(completion.x) == [53.9]
+    assert list(completion.marker.color) == [STATUS_COLOURS["red"]]
+    assert list(completion.text) == ["53.9% · Behind"]
+    assert list(pace.text) == ["85.0% · On track"]
+    assert fig.layout.barmode == "group" and fig.layout.showlegend
+    # The legend keys are grey: colours are statuses, hatching tells pace from completion.
+    assert not pace.showlegend and not completion.showlegend
+    assert [(key.name, key.marker.color) for key in legend_keys] == [
+        ("Pace", "#94a3b8"),
+        ("Completion", "#94a3b8"),
+    ]
+
+
+def test_once_closed_completion_alone_is_shown_coloured_by_completion():
+    row = SummaryRow(
+        unit=None, user=7, name="Alice", target=11, figures=figures("70", "yellow", pace="70")
+    )
+    fig = children_completion_chart(summary(row, as_of=date(2025, 7, 2)))
+    (completion,) = fig.data
+    assert list(completion.marker.color) == [STATUS_COLOURS["yellow"]]
+    assert list(completion.text) == ["70.0% · Watch"]
+
+
+def test_a_companys_own_thresholds_colour_the_bars():
+    row = SummaryRow(unit=2, user=None, name="East", target=10, figures=figures("70", "red"))
+    strict = children_completion_chart(
+        summary(row), thresholds=Thresholds(red_below=D(75), green_above=D(90))
+    )
+    assert list(strict.data[0].marker.color) == [STATUS_COLOURS["red"]]
+
+
+def test_a_click_on_a_bar_follows_the_childs_link():
+    rows = [
+        SummaryRow(unit=2, user=None, name="East", target=10, figures=figures("50", "red")),
+        SummaryRow(unit=None, user=7, name="Alice", target=11, figures=figures("90", "green")),
+    ]
+    fig = children_completion_chart(
+        summary(*rows), link_for=lambda row: f"/to/{row.unit or row.user}"
+    )
+    assert [data[1] for data in fig.data[0].customdata] == ["/to/2", "/to/7"]
+    html = chart_html(fig, clickable=True)
+    assert "plotly_click" in html and "window.location.href" in html
+    assert "plotly_click" not in chart_html(fig)
 
 
 POINTS = [

@@ -212,7 +212,8 @@ def test_a_manager_confirms_a_manual_deal_and_it_counts(client, org, deals):
 
 
 def test_the_confirm_button_is_offered_to_the_manager_not_the_author(client, org, deals):
-    button = f'hx-post="{confirm_url(deals["manual"])}"'
+    preview = reverse("deals-confirm-preview", args=[deals["manual"].pk])
+    button = f'hx-get="{preview}?next='
     assert button in page(client_for(client, org.mgr_east))
     assert button in page(client_for(client, org.director))
     assert button not in page(client_for(client, org.alice))
@@ -419,8 +420,9 @@ def add_deals(org, count: int, *, start: int = 0) -> None:
             )
 
 
-# Session, user, roles, managed teams, count, deals, credits, awaiting count, may-enter.
-QUERY_BUDGET = 9
+# Session, user, roles, managed teams, count, deals, credits, awaiting count, may-enter,
+# the units of the team filter.
+QUERY_BUDGET = 10
 
 
 @pytest.mark.parametrize("who", ["director", "mgr_east", "alice"])
@@ -437,4 +439,4 @@ def test_the_list_costs_the_same_queries_for_5_and_40_deals(
         html = page(client)
     assert html.count('data-testid="deal-row"') == 40
     if who != "alice":
-        assert html.count(">确认</button>") == 14  # every manual deal awaits confirmation
+        assert html.count('data-testid="confirm-open"') == 14  # every manual deal awaits one

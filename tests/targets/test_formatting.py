@@ -76,7 +76,11 @@ def test_bar_widths_stay_between_0_and_100_with_a_dot():
 
 def test_status_labels_are_translated():
     with translation.override("zh-hans"):
-        assert [status_label(s) for s in ("red", "yellow", "green")] == ["落后", "关注", "正常"]
+        assert [status_label(s) for s in ("red", "yellow", "green")] == [
+            "红色预警",
+            "黄色关注",
+            "绿色达标",
+        ]
     with translation.override("en"):
         assert [status_label(s) for s in ("red", "yellow", "green")] == [
             "Behind",
@@ -101,7 +105,7 @@ def test_the_status_badge_carries_the_status_colour_and_label():
     with translation.override("zh-hans"):
         html = render("{% status_badge s %}", s="red")
     assert 'class="badge badge-red"' in html
-    assert "落后" in html
+    assert "红色预警" in html
     assert render("{% status_badge s %}", s=None) == '<span class="badge badge-none">—</span>'
 
 

@@ -228,7 +228,7 @@ def test_the_confirm_button_and_the_page_agree_on_a_split_across_regions(world):
     )
     assert entered.status_code == 302
     deal = Deal.objects.get(account="跨区合作客户")
-    button = f'action="/deals/{deal.pk}/confirm/"'
+    button = f'href="/deals/{deal.pk}/confirm/preview/?'
     for name in ("mgr_east", "mgr_north"):
         manager = signed_in(p[name])
         assert "跨区合作客户" in manager.get("/deals/").content.decode()
@@ -352,7 +352,7 @@ def test_the_deals_page_offers_a_button_exactly_where_the_filter_counts(many_dea
     client = signed_in(user)
     expected = set(access.deals_confirmable_by(user).values_list("pk", flat=True))
     html = client.get("/deals/").content.decode()
-    buttons = {int(pk) for pk in re.findall(r'action="/deals/(\d+)/confirm/"', html)}
+    buttons = {int(pk) for pk in re.findall(r'href="/deals/(\d+)/confirm/preview/\?', html)}
     assert buttons == expected
     filtered = client.get("/deals/?awaiting=1").content.decode()
     rows = {int(pk) for pk in re.findall(r'<tr id="deal-(\d+)"', filtered)}

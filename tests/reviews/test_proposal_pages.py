@@ -223,3 +223,13 @@ def test_the_list_costs_a_fixed_number_of_queries(
     signed_in(client, org.alice)
     with django_assert_max_num_queries(12):
         assert client.get("/proposals/").status_code == 200
+
+
+def test_the_target_page_offers_a_proposal_to_its_owner_only(client, org, targets):
+    url = f"/targets/{targets['alice'].pk}/"
+    html = signed_in(client, org.alice).get(url).content.decode()
+    assert f"/proposals/new/?target={targets['alice'].pk}" in html
+    html = signed_in(client, org.mgr_east).get(url).content.decode()
+    assert 'data-testid="propose"' not in html
+    html = client.get(f"/targets/{targets['east1'].pk}/").content.decode()
+    assert f"/proposals/new/?target={targets['east1'].pk}" in html

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import MAX_PREC, Context, Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -285,12 +286,14 @@ class TargetSerializer(serializers.ModelSerializer):
             "figures",
         ]
 
+    # The views hand in today and the figures; the browsable API's forms build this
+    # serializer with DRF's default context, which has neither.
     def get_locked(self, obj: Target) -> bool:
-        return obj.is_locked(self.context["today"])
+        return obj.is_locked(self.context.get("today") or timezone.localdate())
 
     @extend_schema_field(FiguresSerializer(allow_null=True))
     def get_figures(self, obj: Target):
-        figures = self.context["figures"].get(obj.pk)
+        figures = self.context.get("figures", {}).get(obj.pk)
         return FiguresSerializer(figures).data if figures else None
 
 

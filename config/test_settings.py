@@ -12,3 +12,8 @@ import os
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret-7f3c1b2a9e")
 
 from config.settings import *  # noqa: F403
+
+# With REDIS_URL the cache is a shared server: keep this run's keys (the token throttle's
+# counts) apart from another run's on the same machine.
+if "CACHES" in globals():
+    CACHES["default"]["KEY_PREFIX"] = f"tests-{os.getpid()}"  # noqa: F405

@@ -147,3 +147,11 @@ def test_error_handlers_answer_json_under_the_api(handler, args, status):
     assert response.status_code == status
     assert response["Content-Type"] == "application/json"
     assert json.loads(response.content)["detail"]
+
+
+def test_an_unknown_host_gets_the_400_page_without_echoing_internals(client):
+    response = client.get("/", HTTP_HOST="evil.example", **EN)
+    assert response.status_code == 400
+    html = page(response)
+    assert "Bad request" in html
+    assert "ALLOWED_HOSTS" not in html

@@ -9,6 +9,10 @@ PYTEST_ARGS ?=
 
 .PHONY: run test lint bench install migrate demo messages
 
+# Settings keep DEBUG off unless told (and then refuse to start without a SECRET_KEY): the
+# developer's targets turn it on. An explicit DEBUG=0 in the environment still wins.
+run demo migrate messages: export DEBUG ?= 1
+
 # One venv per checkout; uv installs exactly what requirements.lock pins (~7 s).
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \

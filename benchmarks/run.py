@@ -79,6 +79,7 @@ def setup_django(url: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     # Production-like: with DEBUG on, Django keeps a log of every statement it runs.
     os.environ["DEBUG"] = "0"
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-not-secret")
     sys.path.insert(0, str(ROOT))
     import django
     from django.core.management import call_command

@@ -7,10 +7,13 @@ in-process, so `make run` needs nothing but Python.
 from __future__ import annotations
 
 import os
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -23,8 +26,21 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
-DEBUG = env_bool("DEBUG", True)
+# --- Production safety (SPEC §2 "Logins") ----------------------------------------------------
+# DEBUG is off unless the environment turns it on (`make run` does). Without DEBUG the app
+# refuses to start on a missing or publicly known key instead of signing sessions with it.
+DEBUG = env_bool("DEBUG", False)
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
+PUBLIC_SECRET_KEYS = {DEV_SECRET_KEY, "change-me-before-going-live"}
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or (DEV_SECRET_KEY if DEBUG else "")
+if not DEBUG and SECRET_KEY in PUBLIC_SECRET_KEYS | {""}:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set (or is a publicly known placeholder) and DEBUG is off. "
+        "Set SECRET_KEY to a long random value in production, e.g. "
+        "SECRET_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+        "or set DEBUG=1 for local development."
+    )
+# --- end production safety -----------------------------------------------------------------
 ALLOWED_HOSTS = [
     h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
 ]
@@ -47,6 +63,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_celery_beat",
+    "axes",
     "targets",
     "reviews",
     "alerts",
@@ -62,9 +79,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "targets.middleware.UserLanguageMiddleware",
+    "targets.middleware.RejectNulCharactersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a locked-out login into the lockout page (see "Logins" below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -86,12 +106,29 @@ TEMPLATES = [
     },
 ]
 
+# --- Database connections ----------------------------------------------------------------------
+# The dev server runs each request in its own thread, and a persistent connection stays with
+# its (dead) thread: a burst of requests would hold dozens of idle PostgreSQL connections.
+RUNNING_DEV_SERVER = "runserver" in sys.argv[1:2]
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_max_age=0 if RUNNING_DEV_SERVER else int(os.environ.get("CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent writers on the embedded database: WAL lets readers run beside a writer,
+    # IMMEDIATE takes the write lock when a transaction starts (so two writers queue instead of
+    # failing with "database is locked" on upgrade), and the timeout is how long one waits.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # Tests of concurrent requests need a database that several connections share: a file
+    # (an in-memory one shared between threads fails with "table is locked", not like prod).
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
+# --- end database connections ------------------------------------------------------------------
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "targets.User"
 # The credit index carries extra columns for PostgreSQL's index-only scans; SQLite ignores them.
@@ -100,6 +137,26 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# --- Logins (SPEC §2): lock a username after 10 failures in 15 minutes; throttle tokens ----------
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# Attempts while locked do not extend the lock: it ends 15 minutes after the 10th failure.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# axes warns that a username-only lock ignores the address: SPEC §2 locks the username (a
+# guessing attack spread over addresses still stops), and the token throttle is per address.
+SILENCED_SYSTEM_CHECKS.append("axes.W006")
+# Per client address, in the cache (Redis with REDIS_URL, else this process's memory).
+TOKEN_THROTTLE_RATE = os.environ.get("TOKEN_THROTTLE_RATE", "20/min")
+# --- end logins ----------------------------------------------------------------------------------
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -141,6 +198,8 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "targets.api.errors.exception_handler",
 }
+# Logins block above: the token endpoint's own scope (targets/api/auth.py).
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth-token": TOKEN_THROTTLE_RATE}
 SPECTACULAR_SETTINGS = {
     "TITLE": "TargetPilot API",
     "DESCRIPTION": "Quarterly sales targets, actuals and figures (API v1).",

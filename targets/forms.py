@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, Overflow
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -169,7 +169,8 @@ class AmountField(forms.DecimalField):
             if text.endswith("万"):
                 try:
                     value = str(Decimal(text[:-1]) * WAN)
-                except InvalidOperation:
+                except (InvalidOperation, Overflow):
+                    # "1e999999万" overflows; left as typed, the field rejects it as a number.
                     value = text
             else:
                 value = text

@@ -107,3 +107,13 @@ def in_may_2025():
         datetime(2025, 5, 20, 12, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False
     ):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _token_throttle_starts_afresh():
+    # The token endpoint's throttle counts requests per address in the cache, which outlives a
+    # test's database transaction; every test starts with the test client's count at zero.
+    from django.core.cache import cache
+
+    yield
+    cache.delete("throttle_auth-token_127.0.0.1")

@@ -320,12 +320,14 @@ class TargetSerializer(serializers.ModelSerializer):
             "figures",
         ]
 
+    # The views hand in today and the figures; the browsable API's forms build this
+    # serializer with DRF's default context, which has neither.
     def get_locked(self, obj: Target) -> bool:
-        return obj.is_locked(self.context["today"])
+        return obj.is_locked(self.context.get("today") or timezone.localdate())
 
     @extend_schema_field(FiguresSerializer(allow_null=True))
     def get_figures(self, obj: Target):
-        figures = self.context["figures"].get(obj.pk)
+        figures = self.context.get("figures", {}).get(obj.pk)
         return FiguresSerializer(figures).data if figures else None
 
 

@@ -12,13 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from targets import access, selectors, services
 from targets.errors import StateConflict
@@ -27,6 +25,7 @@ from targets.models import Deal, OrgUnit, Target, User
 from targets.periods import Quarter
 
 from . import serializers as s
+from .auth import ObtainToken
 from .parsers import JSONParser
 
 # Ids are BigAutoField keys.
@@ -54,17 +53,14 @@ def _as_of(request) -> date:
         ),
     )
 )
-class TokenView(ObtainAuthToken):
+class TokenView(ObtainToken):
     """`POST {"username", "password"}` → `{"token"}`, open to anonymous callers."""
 
     # Nobody needs to be signed in to sign in; no session also means no CSRF check here.
     authentication_classes = []
     permission_classes = [AllowAny]
     parser_classes = [JSONParser, FormParser, MultiPartParser]
-    # DRF's token view turns throttling off; this one is throttled like the rest of the API,
-    # with its own rate under the "token" scope.
-    throttle_classes = api_settings.DEFAULT_THROTTLE_CLASSES
-    throttle_scope = "token"
+    # Throttled and locked like the login page: ObtainToken (auth.py).
 
 
 @extend_schema(responses=s.MeSerializer)

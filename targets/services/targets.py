@@ -185,6 +185,8 @@ def target_allocate(
                 )
         except ValidationError as error:
             errors[child.key] = error
+        except StateConflict as conflict:
+            errors[child.key] = ValidationError(conflict.message)
     if errors:
         raise AllocationRejected(errors)
 
@@ -242,7 +244,10 @@ def target_update(
 
 def _lock(target: Target, expected_version: int | None) -> Target:
     """The target's current row, locked for this transaction; stale writers are refused."""
-    current = Target.objects.select_for_update().get(pk=target.pk)
+    current = Target.objects.select_for_update().filter(pk=target.pk).first()
+    if current is None:
+        # Deleted by someone else between the caller's read and this write.
+        raise StateConflict(_("Someone else deleted this target meanwhile."))
     if expected_version is not None and current.version != expected_version:
         raise StateConflict(
             _(

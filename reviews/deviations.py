@@ -182,6 +182,24 @@ def deviations_evaluate(*, week: IsoWeek) -> Evaluation:
     return result
 
 
+@transaction.atomic
+def case_open(*, target: Target, indicator: str, week: str, weeks: list[dict]) -> AdjustmentCase:
+    """Open one case by hand (the demo, a review): the same row and notices as the trigger's.
+
+    The partial unique constraint keeps it to one open case per target.
+    """
+    case = AdjustmentCase.objects.create(
+        target=target, indicator=indicator, opened_at=timezone.now(), opened_week=week, weeks=weeks
+    )
+    IndicatorState.objects.update_or_create(
+        target=target,
+        indicator=indicator,
+        defaults={"state": IndicatorStateKind.CASE_OPEN, "last_week": week, "weeks": weeks},
+    )
+    _notify_cases([case])
+    return case
+
+
 def _notify_cases(cases: list[AdjustmentCase]) -> None:
     """Tell the HRBP over each target and the owner's manager (SPEC §6)."""
     if not cases:

@@ -177,3 +177,25 @@ def test_running_the_seed_again_changes_nothing(demo):
     assert counts() == before
     assert (summary.created_people, summary.created_targets, summary.created_deals) == (0, 0, 0)
     assert abs(summary.average_rep_completion - demo.average_rep_completion) < Decimal("0.000001")
+
+
+def test_the_reviews_demo_adds_proposals_in_every_state_and_one_open_case(demo):
+    # The reviews app builds on the core's demo company; its own seed comes after it.
+    from reviews.demo import demo_reviews_seed
+    from reviews.models import AdjustmentCase, Proposal
+
+    first = demo_reviews_seed(today=TODAY)
+    assert first.created == 5
+    assert set(Proposal.objects.values_list("status", flat=True)) == {
+        "draft",
+        "submitted",
+        "approved",
+        "rejected",
+        "withdrawn",
+    }
+    approved = Proposal.objects.get(status="approved")
+    assert approved.revision is not None
+    assert AdjustmentCase.objects.filter(state="open").count() == 1
+    again = demo_reviews_seed(today=TODAY)
+    assert again.created == 0
+    assert again.open_cases == 1

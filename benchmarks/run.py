@@ -633,6 +633,19 @@ def notes(r: Results) -> str:
         else f"The machine was quiet enough (5-minute load average {load:.1f} on {cores} cores) "
         "for the wall-clock times to be read as they are."
     )
+    status = r.status_filter
+    status_verdict = (
+        f"At {_ms(status.median)} (CPU {_ms(status.cpu or 0)}) it is within the "
+        f"{GOAL_STATUS_SECONDS * 1000:.0f} ms goal."
+        if status.median <= GOAL_STATUS_SECONDS
+        else f"It is not within the {GOAL_STATUS_SECONDS * 1000:.0f} ms goal: "
+        f"{_ms(status.median)}, CPU {_ms(status.cpu or 0)} per request — the quarter's "
+        "credit sums (one index probe per rep and per team) and a `Figures` for each of the "
+        "quarter's targets in Python, about as much work as the period's figures need. "
+        "Going lower takes less work than that: one pass summing credits by rep and team "
+        "together (an index carrying both), or statuses kept per period and refreshed on "
+        "`figures_recomputed`."
+    )
     return f"""
 ## Notes
 
@@ -661,7 +674,7 @@ targets — what the API and the dashboards ask for — take a few milliseconds.
 keep the ids (2.3 s at this size). It now looks at one quarter — the `period` filter when
 given, else the quarter of `as_of` (documented in the API schema) — so it costs one
 period's figures whatever the number of periods; a test holds its query count constant
-from one to eight quarters of targets.
+from one to eight quarters of targets. {status_verdict}
 
 **Team history.** Credits carry the team the rep belonged to on the close date; unit
 actuals sum by that column through the closure table, both in `figures_for` and in the

@@ -139,11 +139,15 @@ def is_generated(size: CompanySize) -> bool:
     return True
 
 
-def wipe(size: CompanySize) -> None:
-    """Empty every table, but only in a database holding nothing but generated companies."""
+def holds_other_data() -> bool:
     foreign_users = User.objects.exclude(username__regex=r"^(bench|small|tiny)_").exists()
     foreign_units = OrgUnit.objects.exclude(name__regex=r"^(bench|small|tiny) ").exists()
-    if foreign_users or foreign_units:
+    return foreign_users or foreign_units
+
+
+def wipe(size: CompanySize) -> None:
+    """Empty every table, but only in a database holding nothing but generated companies."""
+    if holds_other_data():
         raise RuntimeError("This database holds data that was not generated; refusing to wipe it.")
     tables = [
         m._meta.db_table
@@ -503,4 +507,10 @@ def ensure(size: CompanySize, *, regenerate: bool = False) -> Generation:
         wipe(size)
     elif is_generated(size):
         return Generation(skipped=True)
+    elif holds_other_data():
+        # DATABASE_URL may well name someone's working database: never fill that one.
+        raise RuntimeError(
+            "This database holds data that was not generated; point BENCH_DATABASE_URL "
+            "(or DATABASE_URL) at a database of the benchmark's own."
+        )
     return generate(size)

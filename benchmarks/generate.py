@@ -5,13 +5,17 @@ One `INSERT … SELECT generate_series(…)` per table, never a Python loop over
 would have written: deals come from the ERP (so they need no confirmation) and each deal
 gets the credit rows `deal_save_credits` would give it — one 100 % credit to the owner, or,
 for one deal in twenty, a 60/40 split with a teammate whose leftover cent goes to the 60 %.
-Every number is derived from the row's index by integer arithmetic, so two runs generate
+One rep in 25 moves to a team of another region in the middle of a quarter, with the
+membership history `user_move_team` writes; each credit carries the rep's team on its close
+date, as `credits_assign_teams` tags it. Every number is derived from the row's index by integer arithmetic, so two runs generate
 the same company.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -34,6 +38,10 @@ from targets.periods import Quarter
 # Every deal whose id is a multiple of this is shared 60/40 with a teammate (≈ 5 %).
 SHARED_EVERY = 20
 OWNER_PERCENT, PARTNER_PERCENT = 60, 40
+# Rep k moves to a team of another region when k % MOVE_EVERY == MOVE_OFFSET (4 %): in the
+# middle of one of the year's quarters, so that quarter's deals are split between two teams.
+MOVE_EVERY, MOVE_OFFSET = 25, 7
+MOVE_DAY_IN_QUARTER = 45
 
 
 @dataclass(frozen=True)
@@ -131,15 +139,28 @@ def is_generated(size: CompanySize) -> bool:
     return True
 
 
-def wipe(size: CompanySize) -> None:
-    """Empty every table, but only in a database holding nothing but generated companies."""
+def holds_other_data() -> bool:
     foreign_users = User.objects.exclude(username__regex=r"^(bench|small|tiny)_").exists()
     foreign_units = OrgUnit.objects.exclude(name__regex=r"^(bench|small|tiny) ").exists()
-    if foreign_users or foreign_units:
+    return foreign_users or foreign_units
+
+
+def wipe(size: CompanySize) -> None:
+    """Empty every table, but only in a database holding nothing but generated companies."""
+    if holds_other_data():
         raise RuntimeError("This database holds data that was not generated; refusing to wipe it.")
     tables = [
         m._meta.db_table
-        for m in (Credit, Deal, Target, RoleAssignment, OrgUnitClosure, User, OrgUnit)
+        for m in (
+            Credit,
+            Deal,
+            Target,
+            RoleAssignment,
+            TeamMembership,
+            OrgUnitClosure,
+            User,
+            OrgUnit,
+        )
     ]
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
@@ -204,6 +225,7 @@ def _insert_reps(cursor, size: CompanySize, company: OrgUnit) -> None:
             "team_size": size.team_size,
         },
     )
+    _move_some_reps(cursor, size, company)
     cursor.execute(
         f"""
         INSERT INTO {RoleAssignment._meta.db_table} (user_id, role, unit_id)
@@ -211,12 +233,60 @@ def _insert_reps(cursor, size: CompanySize, company: OrgUnit) -> None:
         """,
         [Role.REP],
     )
+
+
+def _move_some_reps(cursor, size: CompanySize, company: OrgUnit) -> None:
+    """Every rep's membership history, as `user_move_team` writes it (SPEC §2).
+
+    Most reps stay in their first team all year. One in MOVE_EVERY moves, in the middle of
+    one of the quarters, to the team half the company away (another region): its first
+    membership closes the day before, the second opens that day and is the current team.
+    """
+    units, closure = OrgUnit._meta.db_table, OrgUnitClosure._meta.db_table
+    memberships, users = TeamMembership._meta.db_table, User._meta.db_table
+    movers = f"""
+        SELECT rep.id, new_team.id AS team_id,
+               (%(starts)s::date[])[(rep.k / %(every)s) %% %(quarters)s + 1] + %(day)s AS since
+        FROM ({_rep_numbers(size)}) rep
+        JOIN (
+            SELECT unit.id, (row_number() OVER (ORDER BY unit.name) - 1)::int AS i
+            FROM {units} unit JOIN {closure} tree ON tree.descendant_id = unit.id
+            WHERE tree.ancestor_id = %(company)s AND unit.kind = 'team'
+        ) new_team ON new_team.i = (rep.k / %(team_size)s + %(teams)s / 2) %% %(teams)s
+        WHERE rep.k %% %(every)s = %(offset)s
+    """
+    params = {
+        "starts": [q.start for q in size.quarters],
+        "quarters": len(size.quarters),
+        "every": MOVE_EVERY,
+        "offset": MOVE_OFFSET,
+        "day": MOVE_DAY_IN_QUARTER,
+        "company": company.pk,
+        "team_size": size.team_size,
+        "teams": size.teams,
+        "first": date(2000, 1, 1),
+    }
     cursor.execute(
         f"""
-        INSERT INTO {TeamMembership._meta.db_table} (user_id, team_id, valid_from)
-        SELECT id, team_id, %s FROM ({_rep_numbers(size)}) rep
+        INSERT INTO {memberships} (user_id, team_id, valid_from, valid_to)
+        SELECT rep.id, rep.team_id, %(first)s, mover.since - 1
+        FROM ({_rep_numbers(size)}) rep LEFT JOIN ({movers}) mover ON mover.id = rep.id
         """,
-        [date(2000, 1, 1)],
+        params,
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO {memberships} (user_id, team_id, valid_from, valid_to)
+        SELECT id, team_id, since, NULL FROM ({movers}) mover
+        """,
+        params,
+    )
+    cursor.execute(
+        f"""
+        UPDATE {users} rep SET team_id = mover.team_id
+        FROM ({movers}) mover WHERE mover.id = rep.id
+        """,
+        params,
     )
 
 
@@ -307,7 +377,7 @@ def _insert_credits(cursor, size: CompanySize) -> None:
         INSERT INTO {Credit._meta.db_table} (
             deal_id, user_id, team_id, percent, amount_cents, close_date, close_month, counts
         )
-        SELECT deal.id, share.user_id, rep.team_id, share.percent, share.cents,
+        SELECT deal.id, share.user_id, membership.team_id, share.percent, share.cents,
                deal.close_date, date_trunc('month', deal.close_date)::date, deal.won
         FROM (
             SELECT d.id, d.owner_id, d.close_date, d.won, (d.amount * 100)::bigint AS cents,
@@ -326,7 +396,11 @@ def _insert_credits(cursor, size: CompanySize) -> None:
                   ELSE deal.cents - deal.cents * %(partner_pct)s / 100 END),
             (deal.partner_id, %(partner_pct)s, deal.cents * %(partner_pct)s / 100)
         ) share (user_id, percent, cents)
-        JOIN {User._meta.db_table} rep ON rep.id = share.user_id
+        -- The team on the close date (SPEC §2), as `credits_assign_teams` tags it.
+        JOIN {TeamMembership._meta.db_table} membership
+             ON membership.user_id = share.user_id
+            AND membership.valid_from <= deal.close_date
+            AND (membership.valid_to IS NULL OR membership.valid_to >= deal.close_date)
         WHERE share.user_id IS NOT NULL
         ORDER BY deal.close_date, deal.id
         """,
@@ -337,6 +411,50 @@ def _insert_credits(cursor, size: CompanySize) -> None:
             "partner_pct": PARTNER_PERCENT,
         },
     )
+
+
+@contextmanager
+def _bulk_load(cursor, *models) -> Iterator[None]:
+    """Fill these tables without upkeep per row, then restore every index and constraint.
+
+    Their secondary indexes, unique constraints and foreign keys are dropped first and put
+    back after, each rebuilt in one pass: an index by one sort, a foreign key by one join
+    that checks every row (left in place, the deferred checks ran one lookup per row at
+    commit). All of it inside the generation's transaction, so nothing is ever missing.
+    """
+    tables = [m._meta.db_table for m in models]
+    cursor.execute(
+        """
+        SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
+        WHERE contype IN ('f', 'u') AND conrelid = ANY(%s::regclass[])
+        ORDER BY contype DESC
+        """,
+        [tables],
+    )
+    constraints = cursor.fetchall()  # unique ones first: a foreign key may need one back
+    cursor.execute(
+        """
+        SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index
+        WHERE indrelid = ANY(%s::regclass[]) AND NOT indisprimary
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = indexrelid)
+        """,
+        [tables],
+    )
+    indexes = cursor.fetchall()
+    quote = connection.ops.quote_name
+    # Run the deferred checks of the rows written so far: a table with pending checks
+    # cannot be altered, nor referenced by a foreign key being added.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for table, name, _definition in reversed(constraints):
+        cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+    for name, _definition in indexes:
+        cursor.execute(f"DROP INDEX {name}")
+    yield
+    for _name, definition in indexes:
+        cursor.execute(definition)
+    for table, name, definition in constraints:
+        cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def generate(size: CompanySize, *, vacuum: bool = True) -> Generation:
@@ -367,11 +485,13 @@ def generate(size: CompanySize, *, vacuum: bool = True) -> Generation:
         mark = step("org units, reps, roles, closure", mark)
         _insert_targets(cursor, size, company)
         mark = step("targets", mark)
-        _insert_deals(cursor, size)
-        mark = step("deals", mark)
-        _insert_credits(cursor, size)
-        mark = step("credits", mark)
-    mark = step("commit (deferred foreign-key checks)", mark)
+        with _bulk_load(cursor, Deal, Credit):
+            _insert_deals(cursor, size)
+            mark = step("deals", mark)
+            _insert_credits(cursor, size)
+            mark = step("credits", mark)
+        mark = step("indexes and constraints of deals and credits, rebuilt", mark)
+    mark = step("commit", mark)
     if vacuum:
         # Also sets the visibility map, without which the covering credit index cannot
         # answer from the index alone.
@@ -387,4 +507,10 @@ def ensure(size: CompanySize, *, regenerate: bool = False) -> Generation:
         wipe(size)
     elif is_generated(size):
         return Generation(skipped=True)
+    elif holds_other_data():
+        # DATABASE_URL may well name someone's working database: never fill that one.
+        raise RuntimeError(
+            "This database holds data that was not generated; point BENCH_DATABASE_URL "
+            "(or DATABASE_URL) at a database of the benchmark's own."
+        )
     return generate(size)

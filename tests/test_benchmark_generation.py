@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import F
 
+from benchmarks.figures_sql import compare, figures_by_sql
 from benchmarks.generate import TINY, generate
-from benchmarks.run import check_figures, hand_written_aggregate
 from targets import services
 from targets.figures import figures_for
-from targets.models import Credit, Deal, OrgUnit, Target, User
+from targets.models import Credit, Deal, OrgUnit, Target, TeamMembership, User
 from tests.services import require_service
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
@@ -61,10 +63,52 @@ def test_its_credit_rows_are_those_deal_save_credits_writes(tiny_company):
     assert {deal.pk: credit_rows(deal) for deal in deals} == generated
 
 
-def test_figures_agree_with_the_hand_written_aggregate(tiny_company):
-    as_of = date(2025, 11, 15)
+def test_some_reps_move_team_mid_quarter_and_their_credits_follow_the_close_date(tiny_company):
+    moved = TeamMembership.objects.filter(valid_to__isnull=False)
+    assert moved.exists()
+    for old in moved:
+        new = TeamMembership.objects.get(user=old.user, valid_to__isnull=True)
+        assert new.valid_from == old.valid_to + timedelta(days=1)
+        assert new.team != old.team
+        assert old.user.team == new.team
+        credits = Credit.objects.filter(user=old.user)
+        assert credits.filter(close_date__lt=new.valid_from).exclude(team=old.team).count() == 0
+        assert credits.filter(close_date__gte=new.valid_from).exclude(team=new.team).count() == 0
+        assert credits.filter(close_date__lt=new.valid_from).exists()
+        assert credits.filter(close_date__gte=new.valid_from).exists()
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        date(2024, 12, 31),  # before every period: nothing expected yet
+        date(2025, 1, 1),
+        date(2025, 2, 14),  # the day before a move
+        date(2025, 2, 15),  # the day of a move
+        date(2025, 11, 15),  # the bench's day
+        date(2026, 1, 10),  # every period closed
+    ],
+)
+def test_figures_for_and_the_hand_written_statement_agree_on_every_target(tiny_company, as_of):
     figures = figures_for(Target.objects.all(), as_of=as_of)
-    aggregate = hand_written_aggregate(start=TINY.first_day, as_of=as_of)
     assert len(figures) == TINY.targets
-    assert check_figures(figures, aggregate) == 0
+    assert compare(figures, figures_by_sql(as_of=as_of)) == []
+
+
+def test_they_agree_on_custom_phasing_bonuses_zero_base_and_stretch_equal_to_base(tiny_company):
+    rep_targets = Target.objects.filter(owner_user__isnull=False, period="2025Q4").order_by("pk")
+    a, b, c, d = rep_targets[:4]
+    Target.objects.filter(pk=a.pk).update(
+        weight_m1=Decimal("0.5"), weight_m2=Decimal("0.3"), weight_m3=Decimal("0.2")
+    )
+    Target.objects.filter(pk=b.pk).update(
+        weight_m1=Decimal("0"), weight_m2=Decimal("0.4"), weight_m3=Decimal("0.6")
+    )
+    Target.objects.filter(pk=c.pk).update(base=0, stretch=0)
+    Target.objects.filter(pk=d.pk).update(stretch=F("base"), base_bonus=None)
+    unit = Target.objects.filter(owner_unit__isnull=False, period="2025Q4").first()
+    Target.objects.filter(pk=unit.pk).update(base_bonus=None, stretch_bonus=Decimal("12345.67"))
+    for as_of in (date(2025, 10, 1), date(2025, 10, 31), date(2025, 11, 15), date(2025, 12, 31)):
+        figures = figures_for(Target.objects.all(), as_of=as_of)
+        assert compare(figures, figures_by_sql(as_of=as_of)) == []
     assert any(f.actual for f in figures.values())

@@ -205,17 +205,27 @@ class TargetFilter(django_filters.FilterSet):
     period = django_filters.CharFilter()
     owner_unit = IdFilter()
     owner_user = IdFilter()
-    status = django_filters.ChoiceFilter(choices=s.STATUS_CHOICES, method="filter_status")
+    status = django_filters.ChoiceFilter(
+        choices=s.STATUS_CHOICES,
+        method="filter_status",
+        help_text=gettext_lazy(
+            "Targets with this status as of as_of, within one quarter: the period filter "
+            "when given, else the quarter of as_of (default today)."
+        ),
+    )
 
     class Meta:
         model = Target
         fields = ["period", "owner_unit", "owner_user", "measure"]
 
     def filter_status(self, queryset, name, value):
-        # Status is a figure, not a column: compute it for the filtered set, then keep ids.
+        # Status is a figure, not a column: compute it for one quarter's visible targets
+        # (what one period's figures cost, however many periods there are), then keep ids.
         as_of = _as_of(self.request)
-        figures = figures_for(queryset, as_of=as_of)
-        return queryset.filter(pk__in=[pk for pk, f in figures.items() if f.status == value])
+        period = self.form.cleaned_data.get("period") or Quarter.of(as_of).label
+        in_period = queryset.filter(period=period)
+        figures = figures_for(in_period, as_of=as_of)
+        return in_period.filter(pk__in=[pk for pk, f in figures.items() if f.status == value])
 
 
 @extend_schema_view(

@@ -60,9 +60,10 @@ def test_unit_figures_roll_up_with_coverage(api, org, q2):
 
 
 def test_status_filter_uses_figures(api, org, q2):
-    response = api(org.director).get("/api/v1/targets/", {"status": "green", "as_of": "2025-07-01"})
+    closed_q2 = {"as_of": "2025-07-01", "period": "2025Q2"}
+    response = api(org.director).get("/api/v1/targets/", {"status": "green", **closed_q2})
     assert [t["id"] for t in response.json()["results"]] == [q2["bob"].pk]
-    response = api(org.director).get("/api/v1/targets/", {"status": "red", "as_of": "2025-07-01"})
+    response = api(org.director).get("/api/v1/targets/", {"status": "red", **closed_q2})
     assert {t["id"] for t in response.json()["results"]} == {
         q2["company"].pk,
         q2["alice"].pk,

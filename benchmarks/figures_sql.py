@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from django.db import connection
 
-from targets.models import Credit, Measure, OrgUnit, OrgUnitClosure, Target, User
+from targets.models import Credit, Measure, OrgUnit, OrgUnitClosure, Target, TeamMembership
 
 PLACES = 10
 QUANTUM = Decimal(1).scaleb(-PLACES)
@@ -55,7 +55,7 @@ def _ratio(numerator: str, denominator: str) -> str:
 def _statement() -> str:
     targets, units = Target._meta.db_table, OrgUnit._meta.db_table
     credits, closure = Credit._meta.db_table, OrgUnitClosure._meta.db_table
-    users = User._meta.db_table
+    memberships = TeamMembership._meta.db_table
     month = [_ratio(f"m{i}_cents * 100 * wd", f"base_cents * w{i}") for i in (1, 2, 3)]
     return f"""
 WITH target AS (
@@ -103,11 +103,16 @@ month_cents AS (
 ),
 -- Σ Base of child units' and member reps' targets of the same period and measure.
 children AS (
-    SELECT COALESCE(unit.parent_id, rep.team_id) AS parent_id, t.period, t.measure,
+    -- A rep's target sits under the team the rep was in on the period's last day.
+    SELECT COALESCE(unit.parent_id, (
+               SELECT m.team_id FROM {memberships} m
+               WHERE m.user_id = t.owner_user_id
+                 AND (m.valid_to IS NULL OR m.valid_to >= t.period_end)
+               ORDER BY m.valid_from LIMIT 1
+           )) AS parent_id, t.period, t.measure,
            SUM(t.base) AS allocated
     FROM {targets} t
     LEFT JOIN {units} unit ON unit.id = t.owner_unit_id
-    LEFT JOIN {users} rep ON rep.id = t.owner_user_id
     GROUP BY 1, 2, 3
 ),
 figure AS (

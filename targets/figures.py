@@ -21,10 +21,10 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from targets.models import Credit, Measure, OrgUnitClosure, Target
+from targets.models import Credit, Measure, OrgUnitClosure, Target, TeamMembership
 from targets.periods import (
     EQUAL_THIRDS,
     IsoWeek,
@@ -273,9 +273,19 @@ def _children_base(rows: list[_TargetRow]) -> dict[tuple[int, str, str], Decimal
     unit_ids = {r.owner_unit_id for r in rows if r.owner_unit_id}
     if not unit_ids:
         return {}
+    # A rep's target belongs under the team the rep was in on the period's last day (SPEC §2):
+    # moving a rep today leaves past quarters' coverage as it was.
+    rep_team = Subquery(
+        TeamMembership.objects.filter(user=OuterRef("owner_user"))
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=OuterRef("period_end")))
+        .order_by("valid_from")
+        .values("team")[:1]
+    )
     children = (
         Target.objects.order_by()
-        .annotate(parent_unit=Coalesce("owner_unit__parent_id", "owner_user__team_id"))
+        .annotate(
+            parent_unit=Coalesce("owner_unit__parent_id", rep_team, output_field=BigIntegerField())
+        )
         .filter(parent_unit__in=unit_ids, period__in={r.period for r in rows})
         .values("parent_unit", "period", "measure")
         .annotate(total=Sum("base"), n=Count("id"))

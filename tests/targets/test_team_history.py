@@ -133,3 +133,17 @@ def test_a_deal_closed_before_the_first_membership_counts_for_the_first_team(org
     by_unit = {t.owner_unit_id: figures[t.pk] for t in Target.objects.filter(period=Q2.label)}
     assert by_unit[org.east2.pk].actual == D(40000)
     assert by_unit[org.north1.pk].actual == D(25000)
+
+
+def test_moving_a_rep_today_leaves_last_quarters_allocation_coverage(history):
+    org = history
+    before = unit_figures(org, Q1, date(2025, 5, 20))
+    assert before["east1"].allocated_base == D(400000)  # alice and bob
+    services.user_move_team(user=org.alice, team=org.north1, since=date(2025, 5, 20))
+    after = unit_figures(org, Q1, date(2025, 5, 20))
+    assert after["east1"].allocated_base == D(400000)
+    assert after["north1"].allocated_base == D(200000)  # dave only
+    # This quarter ends after the move: alice's target now sits under North-1.
+    now = unit_figures(org, Q2, date(2025, 5, 20))
+    assert now["east1"].allocated_base == D(200000)
+    assert now["north1"].allocated_base == D(400000)

@@ -5,10 +5,11 @@ from django.contrib import admin
 
 from reviews import services
 from reviews.models import AdjustmentCase, DeviationSettings, Proposal
+from targets.admin_readonly import ReadOnlyAdmin
 
 
 @admin.register(Proposal)
-class ProposalAdmin(admin.ModelAdmin):
+class ProposalAdmin(ReadOnlyAdmin):
     """Read-only: proposals are written, submitted and decided in the app, through the
     services that claim each decision once and write the revision (admin is no sales
     authority, SPEC §2)."""
@@ -32,15 +33,6 @@ class ProposalAdmin(admin.ModelAdmin):
         "explanation",
     ]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class DeviationSettingsForm(forms.ModelForm):
@@ -75,17 +67,8 @@ class DeviationSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(AdjustmentCase)
-class AdjustmentCaseAdmin(admin.ModelAdmin):
+class AdjustmentCaseAdmin(ReadOnlyAdmin):
     """Read-only: cases are opened by the deviation trigger and closed by reviews."""
 
     list_display = ["target", "indicator", "opened_week", "state", "opened_at"]
     list_filter = ["state", "indicator"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -26,6 +26,7 @@ from targets.admin_forms import (
     TargetAdminForm,
     UserAdminChangeForm,
 )
+from targets.admin_readonly import ReadOnlyAdmin
 from targets.errors import StateConflict
 from targets.models import (
     Credit,
@@ -369,19 +370,10 @@ class TargetAdmin(RefusalsAsMessages, admin.ModelAdmin):
 
 
 @admin.register(TargetRevision)
-class TargetRevisionAdmin(admin.ModelAdmin):
+class TargetRevisionAdmin(ReadOnlyAdmin):
     list_display = ["target", "base_before", "base_after", "decided_by", "decided_at"]
     list_filter = ["decided_at"]
     search_fields = ["target__owner_unit__name", "target__owner_user__username", "reason"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # Deals -------------------------------------------------------------------------------
@@ -508,7 +500,7 @@ class DealAdmin(admin.ModelAdmin):
 
 
 @admin.register(DealRemoval)
-class DealRemovalAdmin(admin.ModelAdmin):
+class DealRemovalAdmin(ReadOnlyAdmin):
     list_display = [
         "account",
         "source",
@@ -520,12 +512,3 @@ class DealRemovalAdmin(admin.ModelAdmin):
     ]
     list_filter = ["source", "removed_at"]
     search_fields = ["account", "external_id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

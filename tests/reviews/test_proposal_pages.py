@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from reviews import services
 from reviews.models import Proposal, ProposalStatus
 from targets import services as target_services
 from tests.factories import DealFactory
+from tests.reviews.helpers import proposal_for
 
 pytestmark = pytest.mark.django_db
 
@@ -132,14 +132,7 @@ def test_a_user_with_nothing_to_adjust_is_told_so(client, org, targets):
 
 
 def test_the_hrbp_sees_the_queue_and_approves(client, org, targets):
-    proposal = services.proposal_create(
-        author=org.alice,
-        target=targets["alice"],
-        proposed_base=Decimal(800),
-        proposed_stretch=Decimal(1200),
-        reason="competitor_price",
-        submit=True,
-    )
+    proposal = proposal_for(targets["alice"])
     html = signed_in(client, org.hrbp).get("/proposals/?tab=queue").content.decode()
     assert f"/proposals/{proposal.pk}/" in html
     assert 'data-testid="decide"' in client.get(f"/proposals/{proposal.pk}/").content.decode()
@@ -158,14 +151,7 @@ def test_the_hrbp_sees_the_queue_and_approves(client, org, targets):
 
 
 def test_the_author_does_not_get_decision_buttons_and_may_withdraw(client, org, targets):
-    proposal = services.proposal_create(
-        author=org.alice,
-        target=targets["alice"],
-        proposed_base=Decimal(800),
-        proposed_stretch=Decimal(1200),
-        reason="competitor_price",
-        submit=True,
-    )
+    proposal = proposal_for(targets["alice"])
     html = signed_in(client, org.alice).get(f"/proposals/{proposal.pk}/").content.decode()
     assert 'data-testid="decide"' not in html
     assert (
@@ -177,14 +163,7 @@ def test_the_author_does_not_get_decision_buttons_and_may_withdraw(client, org, 
 
 
 def test_outsiders_get_404_and_wrong_methods_405(client, org, targets):
-    proposal = services.proposal_create(
-        author=org.alice,
-        target=targets["alice"],
-        proposed_base=Decimal(800),
-        proposed_stretch=Decimal(1200),
-        reason="competitor_price",
-        submit=True,
-    )
+    proposal = proposal_for(targets["alice"])
     signed_in(client, org.dave)
     assert client.get(f"/proposals/{proposal.pk}/").status_code == 404
     assert (
@@ -195,14 +174,7 @@ def test_outsiders_get_404_and_wrong_methods_405(client, org, targets):
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_the_pages_render_in_both_languages(client, org, targets, language):
-    services.proposal_create(
-        author=org.alice,
-        target=targets["alice"],
-        proposed_base=Decimal(800),
-        proposed_stretch=Decimal(1200),
-        reason="competitor_price",
-        submit=True,
-    )
+    proposal_for(targets["alice"])
     signed_in(client, org.alice)
     html = client.get("/proposals/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert ("调整建议" if language == "zh-hans" else "Adjustment proposals") in html
@@ -213,13 +185,7 @@ def test_the_list_costs_a_fixed_number_of_queries(
     client, org, targets, django_assert_max_num_queries
 ):
     for _ in range(8):
-        services.proposal_create(
-            author=org.alice,
-            target=targets["alice"],
-            proposed_base=Decimal(800),
-            proposed_stretch=Decimal(1200),
-            reason="other",
-        )
+        proposal_for(targets["alice"], submit=False, reason="other")
     signed_in(client, org.alice)
     with django_assert_max_num_queries(12):
         assert client.get("/proposals/").status_code == 200

@@ -21,10 +21,9 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import BigIntegerField, Count, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 
-from targets.models import Credit, Measure, OrgUnitClosure, Target, TeamMembership
+from targets.models import Credit, Measure, OrgUnit, OrgUnitClosure, Target, TeamMembership
 from targets.periods import (
     EQUAL_THIRDS,
     IsoWeek,
@@ -35,6 +34,7 @@ from targets.periods import (
 )
 
 HUNDRED = Decimal(100)
+CENTS = Decimal("0.01")
 ZERO = Decimal(0)
 
 
@@ -269,31 +269,47 @@ def _monthly_actual_cents(
 
 
 def _children_base(rows: list[_TargetRow]) -> dict[tuple[int, str, str], Decimal]:
-    """(parent unit, period, measure) → Σ Base of the child units' and member reps' targets."""
-    unit_ids = {r.owner_unit_id for r in rows if r.owner_unit_id}
+    """(parent unit, period, measure) → Σ Base of the child units' and member reps' targets.
+
+    A rep's target sits under the team the rep was in on the period's last day (SPEC §2), so
+    moving a rep today leaves past quarters' coverage as it was: the membership covering that
+    day, or for a period before the rep's first membership, that first team. Both are plain
+    joins on the membership table (a correlated subquery per target cost several times more).
+    """
+    unit_ids = sorted({r.owner_unit_id for r in rows if r.owner_unit_id})
     if not unit_ids:
         return {}
-    # A rep's target belongs under the team the rep was in on the period's last day (SPEC §2):
-    # moving a rep today leaves past quarters' coverage as it was.
-    rep_team = Subquery(
-        TeamMembership.objects.filter(user=OuterRef("owner_user"))
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=OuterRef("period_end")))
-        .order_by("valid_from")
-        .values("team")[:1]
-    )
-    children = (
-        Target.objects.order_by()
-        .annotate(
-            parent_unit=Coalesce("owner_unit__parent_id", rep_team, output_field=BigIntegerField())
-        )
-        .filter(parent_unit__in=unit_ids, period__in={r.period for r in rows})
-        .values("parent_unit", "period", "measure")
-        .annotate(total=Sum("base"), n=Count("id"))
-    )
-    return {
-        (c["parent_unit"], c["period"], c["measure"]): Decimal(c["total"]).quantize(Decimal("0.01"))
-        for c in children
-    }
+    periods = sorted({r.period for r in rows})
+    targets, units = Target._meta.db_table, OrgUnit._meta.db_table
+    memberships = TeamMembership._meta.db_table
+    in_units, in_periods = ", ".join(["%s"] * len(unit_ids)), ", ".join(["%s"] * len(periods))
+    sql = f"""
+        SELECT parent_id, period, measure, SUM(base_cents) FROM (
+            SELECT unit.parent_id AS parent_id, t.period, t.measure,
+                   CAST(ROUND(t.base * 100) AS BIGINT) AS base_cents
+            FROM {targets} t JOIN {units} unit ON unit.id = t.owner_unit_id
+            WHERE t.period IN ({in_periods}) AND unit.parent_id IN ({in_units})
+            UNION ALL
+            SELECT m.team_id, t.period, t.measure, CAST(ROUND(t.base * 100) AS BIGINT)
+            FROM {targets} t JOIN {memberships} m ON m.user_id = t.owner_user_id
+            WHERE t.period IN ({in_periods}) AND m.team_id IN ({in_units})
+              AND (
+                (m.valid_from <= t.period_end
+                 AND (m.valid_to IS NULL OR m.valid_to >= t.period_end))
+                OR (m.valid_from > t.period_end AND NOT EXISTS (
+                    SELECT 1 FROM {memberships} earlier
+                    WHERE earlier.user_id = m.user_id AND earlier.valid_from < m.valid_from))
+              )
+        ) child
+        GROUP BY parent_id, period, measure
+    """
+    params = [*periods, *unit_ids, *periods, *unit_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {
+            (parent, period, measure): (Decimal(int(cents)) / HUNDRED).quantize(CENTS)
+            for parent, period, measure, cents in cursor.fetchall()
+        }
 
 
 def _quotient(numerator: int, denominator: int) -> Decimal | None:

@@ -211,7 +211,7 @@ def alerts_raise(
             ignore_conflicts=True,
         )
         fresh = list(
-            Alert.objects.select_for_update(skip_locked=True)
+            Alert.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(kind=kind, notified_at__isnull=True)
             .exclude(state=AlertState.RESOLVED)
             .select_related("target", "target__owner_user")

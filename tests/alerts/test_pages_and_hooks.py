@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -34,7 +34,7 @@ def alert(org):
 
 def test_the_header_badge_counts_unread_notices(org, alert):
     html = _client(org.alice).get("/inbox/badge/").content.decode()
-    assert 'aria-label="1 unread">1<' in html
+    assert 'data-testid="unread-count"' in html and ">1</span>" in html
     html = _client(org.bob).get("/inbox/badge/").content.decode()
     assert "unread-count" not in html
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,6 +11,142 @@ class NotificationKind(models.TextChoices):
     PROPOSAL_APPROVED = "proposal_approved", _("Adjustment proposal approved")
     PROPOSAL_REJECTED = "proposal_rejected", _("Adjustment proposal rejected")
     CASE_OPENED = "case_opened", _("Adjustment case opened")
+    ALERT = "alert", _("Alert")
+
+
+class AlertKind(models.TextChoices):
+    STATUS_WORSE = "status_worse", _("Status worsened")
+    CASE_OPENED = "case_opened", _("Adjustment case opened")
+    SYNC_FAILED = "sync_failed", _("Sync failed")
+    DATA_STALE = "data_stale", _("Data is stale")
+    METRIC_THRESHOLD = "metric_threshold", _("Metric crossed its threshold")
+
+
+class AlertState(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+
+
+# SPEC §7 defaults: every rule on; who is told; thresholds where the rule has any.
+RULE_DEFAULTS: dict[str, dict] = {
+    AlertKind.STATUS_WORSE: {
+        "thresholds": {},
+        "to_owner": True,
+        "to_manager": True,
+        "to_hrbp": False,
+        "to_director": False,
+    },
+    # The HRBP and the manager already get the case notice itself (reviews.deviations).
+    AlertKind.CASE_OPENED: {
+        "thresholds": {},
+        "to_owner": True,
+        "to_manager": False,
+        "to_hrbp": False,
+        "to_director": False,
+    },
+    AlertKind.SYNC_FAILED: {
+        "thresholds": {},
+        "to_owner": False,
+        "to_manager": False,
+        "to_hrbp": False,
+        "to_director": True,
+    },
+    AlertKind.DATA_STALE: {
+        "thresholds": {"hours": 24},
+        "to_owner": False,
+        "to_manager": False,
+        "to_hrbp": False,
+        "to_director": True,
+    },
+    AlertKind.METRIC_THRESHOLD: {
+        "thresholds": {},
+        "to_owner": True,
+        "to_manager": True,
+        "to_hrbp": False,
+        "to_director": False,
+    },
+}
+
+
+class AlertRule(models.Model):
+    """What raises an alert and who is told; one row per kind, edited by admins."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=AlertKind.choices, unique=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    thresholds = models.JSONField(_("thresholds"), default=dict, blank=True)
+    to_owner = models.BooleanField(_("tell the owner"), default=True)
+    to_manager = models.BooleanField(_("tell the manager"), default=True)
+    to_hrbp = models.BooleanField(_("tell the HRBP"), default=False)
+    to_director = models.BooleanField(_("tell the sales director"), default=False)
+
+    class Meta:
+        verbose_name = _("alert rule")
+        verbose_name_plural = _("alert rules")
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class Alert(models.Model):
+    """One raised condition. The same condition (`dedupe_key`) is open at most once: the
+    partial unique constraint claims it, so concurrent evaluations raise it once."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=AlertKind.choices)
+    target = models.ForeignKey(
+        "targets.Target",
+        verbose_name=_("target"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alerts",
+    )
+    # Process metrics arrive with the metrics part of the issue; until then always empty.
+    metric = models.BigIntegerField(_("metric"), null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=12, choices=AlertState.choices, default=AlertState.OPEN
+    )
+    dedupe_key = models.CharField(_("condition"), max_length=120)
+    # What the condition was: e.g. {"from": "green", "to": "red", "pace": "54.2"}.
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acknowledged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Set once the notices are written: claims delivery exactly once.
+    notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dedupe_key"],
+                condition=~models.Q(state="resolved"),
+                name="alert_one_unresolved_per_condition",
+            )
+        ]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
 
 
 class Notification(models.Model):
@@ -47,6 +184,18 @@ class Notification(models.Model):
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    alert = models.ForeignKey(
+        "alerts.Alert",
+        verbose_name=_("alert"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    # E-mail channel: each attempt counted, the last error kept (empty once sent).
+    email_sent_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(_("e-mail attempts"), default=0)
+    email_error = models.TextField(_("e-mail error"), blank=True)
 
     class Meta:
         verbose_name = _("notification")

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alerts.models import NotificationKind
-from alerts.services import notify
+from alerts.services import alerts_raise_for_cases, notify
 from reviews.models import (
     AdjustmentCase,
     CaseState,
@@ -204,6 +204,7 @@ def _notify_cases(cases: list[AdjustmentCase]) -> None:
     """Tell the HRBP over each target and the owner's manager (SPEC §6)."""
     if not cases:
         return
+    alerts_raise_for_cases(cases=cases)
     units = {c.target.owner_unit_id or c.target.owner_user.team_id for c in cases}
     ancestors: dict[int, set[int]] = {}
     for ancestor, descendant in OrgUnitClosure.objects.filter(descendant__in=units).values_list(

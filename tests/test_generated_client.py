@@ -77,6 +77,7 @@ def test_every_generated_module_imports(generated):
     # One module per resource tag, named after the resource rather than `v1`.
     tags = {name.split(".")[2] for name in names if name.startswith(f"{PACKAGE}.api.")}
     assert tags == {
+        "alerts",
         "auth",
         "cases",
         "dashboard",

@@ -175,6 +175,7 @@ def test_operations_are_tagged_and_named_by_resource(schema):
     operations = list(_operations(schema))
     tags = {tag for _, _, operation in operations for tag in operation["tags"]}
     assert tags == {
+        "alerts",
         "auth",
         "cases",
         "dashboard",

@@ -224,6 +224,14 @@ class TargetFilter(django_filters.FilterSet):
         as_of = _as_of(self.request)
         period = self.form.cleaned_data.get("period") or Quarter.of(as_of).label
         in_period = queryset.filter(period=period)
+        # The stored figures answer when every target has them for this very day (the
+        # scheduled recompute and the one after each confirmation or revision keep them so).
+        stored = in_period.filter(snapshot__as_of=as_of, snapshot__computed_at__gte=F("updated_at"))
+        if (
+            as_of == timezone.localdate()
+            and not in_period.exclude(pk__in=stored.values("pk")).exists()
+        ):
+            return in_period.filter(snapshot__status=value)
         figures = figures_for(in_period, as_of=as_of)
         return in_period.filter(pk__in=[pk for pk, f in figures.items() if f.status == value])
 

@@ -1,5 +1,6 @@
 from .deals import Credit, Deal, DealRemoval, DealSource
 from .org import OrgUnit, OrgUnitClosure, Role, RoleAssignment, TeamMembership, UnitKind, User
+from .snapshots import FigureSnapshot
 from .targets import Measure, Target, TargetRevision
 
 __all__ = [
@@ -7,6 +8,7 @@ __all__ = [
     "Deal",
     "DealRemoval",
     "DealSource",
+    "FigureSnapshot",
     "Measure",
     "OrgUnit",
     "OrgUnitClosure",

@@ -16,6 +16,7 @@ from targets.errors import StateConflict, ValidationError, field_error
 from targets.models import Credit, Deal, DealRemoval, DealSource, Role, User
 from targets.money import CENT, MAX_AMOUNT
 from targets.periods import Quarter
+from targets.recompute import recompute_soon
 
 from .org import credits_assign_teams
 
@@ -268,6 +269,7 @@ def deal_confirm(*, deal: Deal, confirmed_by: User) -> Deal:
         raise StateConflict(_("This deal needs no confirmation or is already confirmed."))
     deal.refresh_from_db()
     Credit.objects.filter(deal=deal).update(counts=deal.won)
+    recompute_soon()
     return deal
 
 

@@ -16,6 +16,7 @@ from targets.errors import StateConflict, ValidationError, field_error
 from targets.models import Measure, OrgUnit, Target, TargetRevision, User
 from targets.money import MAX_AMOUNT
 from targets.periods import PeriodError, Quarter
+from targets.recompute import recompute_soon
 
 from .org import company_of
 
@@ -303,4 +304,5 @@ def target_revise(
     target.version = F("version") + 1
     target.save(update_fields=["base", "stretch", "version", "updated_at"])
     target.refresh_from_db(fields=["version"])
+    recompute_soon()
     return revision

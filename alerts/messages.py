@@ -1,0 +1,54 @@
+"""Words for notices and alerts, rendered when shown, in the reader's language."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from alerts.models import Alert, AlertKind, Notification, NotificationKind
+from targets.formatting import format_pct, status_label
+
+
+def alert_message(alert: Alert) -> str:
+    target = alert.target
+    name = target.owner_name if target is not None else ""
+    period = target.period if target is not None else ""
+    details = alert.details or {}
+    if alert.kind == AlertKind.STATUS_WORSE:
+        rate = details.get("pace") or details.get("completion")
+        return _("%(owner)s %(period)s went from %(before)s to %(after)s (pace %(pace)s).") % {
+            "owner": name,
+            "period": period,
+            "before": status_label(details.get("from")),
+            "after": status_label(details.get("to")),
+            "pace": format_pct(Decimal(rate) if rate else None),
+        }
+    if alert.kind == AlertKind.CASE_OPENED:
+        return _(
+            "An adjustment case opened for %(owner)s %(period)s: a key indicator was off "
+            "plan by more than the threshold two weeks running."
+        ) % {"owner": name, "period": period}
+    return str(alert.get_kind_display())
+
+
+def notice_title(notice: Notification) -> str:
+    if notice.alert_id is not None:
+        alert = notice.alert
+        owner = alert.target.owner_name if alert.target is not None else ""
+        return _("Alert: %(kind)s — %(owner)s") % {
+            "kind": alert.get_kind_display(),
+            "owner": owner,
+        }
+    owner = notice.target.owner_name if notice.target is not None else ""
+    return (
+        f"{NotificationKind(notice.kind).label} — {owner}"
+        if owner
+        else str(NotificationKind(notice.kind).label)
+    )
+
+
+def notice_text(notice: Notification) -> str:
+    if notice.alert_id is not None:
+        return alert_message(notice.alert)
+    return notice.note

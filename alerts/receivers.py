@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.dispatch import receiver
+
+from alerts.services import alerts_evaluate_status
+from targets.signals import figures_recomputed
+
+
+@receiver(figures_recomputed, dispatch_uid="alerts.status_worse")
+def evaluate_status_rules(sender, *, period: str, **kwargs) -> None:
+    # The core stored the figures before sending; compare them with the previous ones.
+    alerts_evaluate_status(period=period)

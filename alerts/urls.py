@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from alerts import views
+
+urlpatterns = [
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/badge/", views.inbox_badge, name="inbox-badge"),
+    path("inbox/read/", views.notices_read_all, name="inbox-read-all"),
+    path("inbox/<int:notification_id>/read/", views.notice_read, name="inbox-read"),
+    path("alerts/<int:alert_id>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
+    path("alerts/<int:alert_id>/resolve/", views.alert_resolve, name="alert-resolve"),
+]

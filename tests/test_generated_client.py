@@ -79,11 +79,15 @@ def test_every_generated_module_imports(generated):
     assert tags == {
         "auth",
         "cases",
+        "connections",
         "dashboard",
         "deals",
+        "imports",
+        "integrations",
         "me",
         "org_units",
         "proposals",
+        "sync_runs",
         "targets",
         "users",
     }

@@ -28,6 +28,7 @@ urlpatterns = [
         name="deals-confirm-preview",
     ),
     path("", include("reviews.urls")),
+    path("", include("integrations.urls")),
     path("language/", views.set_language, name="set-language"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from targets.errors import ValidationError
 from targets.models import User
-from targets.recompute import figures_recompute
+from targets.tasks import recompute_figures
 
 from .models import SECRET_SETTINGS, Connection, ConnectionKind, RunKind, SyncRun
 
@@ -94,7 +94,9 @@ def run_finish(
     error: str = "",
 ) -> SyncRun:
     """Close the run's log; when it wrote anything, recompute the figures (which announces
-    `figures_recomputed`, where alerts listen). A connection remembers its last outcome."""
+    `figures_recomputed`, where alerts listen) on a worker once the writes are committed, so
+    a push or an upload does not wait for a whole quarter's figures. A connection remembers
+    its last outcome."""
     run.fetched = fetched
     run.failed = failed
     run.unmapped_owners = sorted(set(unmapped_owners or []))
@@ -120,5 +122,5 @@ def run_finish(
                 last_success_at=run.finished_at, last_error=""
             )
     if run.created or run.updated or run.deleted:
-        figures_recompute()
+        recompute_figures.delay_on_commit()
     return run

@@ -131,7 +131,9 @@ def test_the_number_of_statements_is_fixed_per_batch(org):
     assert two_batches == 2 * one_batch_small
 
 
-def test_a_run_that_changed_deals_recomputes_the_figures_and_logs_its_counts(org):
+def test_a_run_that_changed_deals_recomputes_the_figures_and_logs_its_counts(
+    org, django_capture_on_commit_callbacks
+):
     received = []
 
     def listener(**kwargs):
@@ -139,13 +141,14 @@ def test_a_run_that_changed_deals_recomputes_the_figures_and_logs_its_counts(org
 
     figures_recomputed.connect(listener)
     try:
-        run = run_start(kind=RunKind.SYNC, source=DealSource.ERP)
-        deals_bulk_upsert(
-            source=DealSource.ERP, records=[record(i, org.alice) for i in range(4)], run=run
-        )
-        run_finish(run=run, fetched=4, failed=0)
-        unchanged = run_start(kind=RunKind.SYNC, source=DealSource.ERP)
-        run_finish(run=unchanged, fetched=0, failed=0)
+        with django_capture_on_commit_callbacks(execute=True):
+            run = run_start(kind=RunKind.SYNC, source=DealSource.ERP)
+            deals_bulk_upsert(
+                source=DealSource.ERP, records=[record(i, org.alice) for i in range(4)], run=run
+            )
+            run_finish(run=run, fetched=4, failed=0)
+            unchanged = run_start(kind=RunKind.SYNC, source=DealSource.ERP)
+            run_finish(run=unchanged, fetched=0, failed=0)
     finally:
         figures_recomputed.disconnect(listener)
     run.refresh_from_db()

@@ -165,3 +165,24 @@ def test_a_file_over_50_mb_is_refused_before_it_is_read(org):
         deals_import(stream=io.BytesIO(GOOD.encode()), size=MAX_BYTES + 1, user=org.admin)
     assert "file" in refused.value.message_dict
     assert not Deal.objects.exists()
+
+
+def _rows(count: int, start: int = 0) -> str:
+    lines = [f"Q-{n},客户{n},alice@example.com,{n + 1},,true,2025-05-10" for n in range(count)]
+    return HEADER + "\n".join(lines) + "\n"
+
+
+def test_an_import_costs_the_same_statements_for_few_rows_as_for_a_batch(api, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from integrations import imports
+
+    def statements(text):
+        with CaptureQueriesContext(connection) as queries:
+            imports.deals_import(stream=io.BytesIO(text.encode()), size=len(text), user=org.admin)
+        return len(queries)
+
+    # 40 rows: SQLite's 999 parameters per statement hold a 40-deal INSERT in one piece.
+    few, many = statements(_rows(3)), statements(_rows(40).replace("Q-", "R-"))
+    assert few == many

@@ -76,7 +76,8 @@ class SyncRun(models.Model):
         verbose_name=_("connection"),
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        # The log outlives a connection removed later: what came in stays traceable.
+        on_delete=models.SET_NULL,
         related_name="runs",
     )
     kind = models.CharField(_("run kind"), max_length=20, choices=RunKind.choices)

@@ -102,3 +102,15 @@ def test_an_administrator_reads_the_run_log(api, org):
 
 def test_the_run_log_is_read_only(api, org):
     assert api(org.admin).delete("/api/v1/sync-runs/1/").status_code == 405
+
+
+def test_deleting_a_connection_keeps_its_run_log(api, org):
+    client = api(org.admin)
+    connection_id = create(client).json()["id"]
+    run_start(
+        kind=RunKind.SYNC,
+        source=DealSource.SALESFORCE,
+        connection=Connection.objects.get(pk=connection_id),
+    )
+    client.delete(f"{URL}{connection_id}/")
+    assert client.get("/api/v1/sync-runs/").json()["results"][0]["connection"] is None

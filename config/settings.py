@@ -218,6 +218,9 @@ SPECTACULAR_SETTINGS = {
         "DealSourceEnum": "targets.models.DealSource",
         "KindEnum": "targets.models.UnitKind",
         "RoleEnum": "targets.models.Role",
+        "ConnectionKindEnum": "integrations.models.ConnectionKind",
+        "RunKindEnum": "integrations.models.RunKind",
+        "SyncSourceEnum": "integrations.models.SYNC_SOURCES",
     },
     # Served from our own static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

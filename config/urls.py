@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("", include("reviews.urls")),
     path("", include("alerts.urls")),
+    path("", include("integrations.urls")),
     path("language/", views.set_language, name="set-language"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -36,6 +37,7 @@ urlpatterns = [
     path("api/v1/", include("targets.api.urls")),
     path("api/v1/", include("reviews.api_urls")),
     path("api/v1/", include("alerts.api_urls")),
+    path("api/v1/", include("integrations.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

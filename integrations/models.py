@@ -1,0 +1,133 @@
+"""Connections to the systems actuals come from, and the log of every run that wrote deals."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from targets.models import DealSource
+
+
+class ConnectionKind(models.TextChoices):
+    SALESFORCE = "salesforce", "Salesforce"
+    ERP = "erp", "ERP"
+    WEBHOOK = "webhook", _("Webhook")
+    DINGTALK = "dingtalk", _("DingTalk")
+
+
+# The settings of each kind that are secrets: accepted on write, never shown back.
+SECRET_SETTINGS: dict[str, tuple[str, ...]] = {
+    ConnectionKind.SALESFORCE: ("client_secret", "access_token"),
+    ConnectionKind.ERP: ("auth_header",),
+    ConnectionKind.WEBHOOK: ("secret",),
+    ConnectionKind.DINGTALK: ("app_secret", "aes_key", "token", "robot_secret"),
+}
+
+# Which deal source a connection writes as (a webhook pushes on behalf of a system).
+SYNC_SOURCES = [(v, label) for v, label in DealSource.choices if v != DealSource.MANUAL]
+
+
+class Connection(models.Model):
+    kind = models.CharField(_("kind"), max_length=20, choices=ConnectionKind.choices)
+    name = models.CharField(_("name"), max_length=100)
+    source = models.CharField(
+        _("deal source"),
+        max_length=20,
+        choices=SYNC_SOURCES,
+        default=DealSource.ERP,
+        help_text=_("The source the deals of this connection are recorded under."),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    schedule_minutes = models.PositiveIntegerField(_("every (minutes)"), default=15)
+    settings = models.JSONField(_("settings"), default=dict, blank=True)
+    # Kept apart from `settings` so that no serializer, form or admin page that shows the
+    # settings can show a secret by accident. Not encrypted: `cryptography` is not among
+    # the locked dependencies yet.
+    secrets = models.JSONField(_("secrets"), default=dict, blank=True, editable=False)
+    last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("connection")
+        verbose_name_plural = _("connections")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(schedule_minutes__gte=1), name="connection_schedule_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class RunKind(models.TextChoices):
+    SYNC = "sync", _("Scheduled sync")
+    WEBHOOK = "webhook", _("Webhook push")
+    IMPORT = "import", _("File import")
+
+
+class SyncRun(models.Model):
+    """One run that wrote deals: a sync, a webhook push or a file import."""
+
+    connection = models.ForeignKey(
+        Connection,
+        verbose_name=_("connection"),
+        null=True,
+        blank=True,
+        # The log outlives a connection removed later: what came in stays traceable.
+        on_delete=models.SET_NULL,
+        related_name="runs",
+    )
+    kind = models.CharField(_("run kind"), max_length=20, choices=RunKind.choices)
+    source = models.CharField(_("deal source"), max_length=20, choices=SYNC_SOURCES)
+    started_by = models.ForeignKey(
+        "targets.User",
+        verbose_name=_("started by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    fetched = models.PositiveIntegerField(_("fetched"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    deleted = models.PositiveIntegerField(_("deleted"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    unmapped_owners = models.JSONField(_("unmapped owners"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class WebhookSignature(models.Model):
+    """Signatures seen within the freshness window: a second delivery of one is a replay."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    signature = models.CharField(max_length=64)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "signature"], name="webhook_signature_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.signature[:12]

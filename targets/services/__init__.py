@@ -9,6 +9,9 @@ from .deals import (
     deal_save_credits,
     deal_upsert,
     manual_deal_close_date_range,
+    share_cents,
+    validate_deal_fields,
+    validate_splits,
 )
 from .grid import GridRejected, GridRow, GridSaved, target_grid_save
 from .org import (
@@ -58,6 +61,7 @@ __all__ = [
     "org_unit_delete",
     "org_unit_save",
     "parse_phasing",
+    "share_cents",
     "target_allocate",
     "target_create",
     "target_delete",
@@ -69,4 +73,6 @@ __all__ = [
     "user_delete",
     "user_move_team",
     "user_save",
+    "validate_deal_fields",
+    "validate_splits",
 ]

@@ -27,7 +27,7 @@ class Split:
     percent: Decimal
 
 
-def _validate_splits(splits: Sequence[Split]) -> None:
+def validate_splits(splits: Sequence[Split]) -> None:
     if not splits:
         raise field_error("splits", _("Give at least one rep."))
     if len({s.user.pk for s in splits}) != len(splits):
@@ -38,7 +38,7 @@ def _validate_splits(splits: Sequence[Split]) -> None:
         raise field_error("splits", _("The shares must sum to 100 percent."))
 
 
-def _share_cents(total_cents: int, splits: Sequence[Split]) -> list[int]:
+def share_cents(total_cents: int, splits: Sequence[Split]) -> list[int]:
     """Each rep's whole cents; leftover cents go to the largest shares so the sum is exact."""
     shares = [
         int((Decimal(total_cents) * s.percent / 100).to_integral_value(ROUND_DOWN)) for s in splits
@@ -59,7 +59,7 @@ def deal_save_credits(*, deal: Deal, splits: Sequence[Split] | None = None) -> N
             splits = [Split(c.user, c.percent) for c in existing]
         else:
             splits = [Split(deal.owner, Decimal(100))]
-    _validate_splits(splits)
+    validate_splits(splits)
     total_cents = int((deal.amount * 100).to_integral_value())
     counts = deal.won and deal.confirmed
     close_month = deal.close_date.replace(day=1)
@@ -74,12 +74,12 @@ def deal_save_credits(*, deal: Deal, splits: Sequence[Split] | None = None) -> N
             close_month=close_month,
             counts=counts,
         )
-        for split, cents in zip(splits, _share_cents(total_cents, splits), strict=True)
+        for split, cents in zip(splits, share_cents(total_cents, splits), strict=True)
     )
     credits_assign_teams(Credit.objects.filter(deal=deal))
 
 
-def _validate_deal_fields(*, amount: Decimal, external_id: str, account: str) -> None:
+def validate_deal_fields(*, amount: Decimal, external_id: str, account: str) -> None:
     errors: dict[str, list[str]] = {}
     if amount < 0:
         errors["amount"] = [_("The amount cannot be negative.")]
@@ -117,7 +117,7 @@ def deal_upsert(
     """
     if source not in DealSource.values or source == DealSource.MANUAL:
         raise field_error("source", _("Unknown source '%(source)s'.") % {"source": source})
-    _validate_deal_fields(amount=amount, external_id=external_id, account=account)
+    validate_deal_fields(amount=amount, external_id=external_id, account=account)
     amount = amount.quantize(CENT)
     deal, created = Deal.objects.select_for_update().get_or_create(
         source=source,
@@ -199,8 +199,8 @@ def deal_check_manual(
     """
     today = today or timezone.localdate()
     splits = [Split(owner, Decimal(100))] if splits is None else list(splits)
-    _validate_deal_fields(amount=amount, external_id=external_id or "M-", account=account)
-    _validate_splits(splits)
+    validate_deal_fields(amount=amount, external_id=external_id or "M-", account=account)
+    validate_splits(splits)
     _validate_manual(amount=amount, close_date=close_date, won=won, splits=splits, today=today)
     if (
         external_id
@@ -230,8 +230,8 @@ def deal_create_manual(
         # The day for people, a random part so two entries of one instant never collide
         # (a timestamp alone did, and the second was then refused as a duplicate).
         external_id = f"M-{timezone.localdate():%Y%m%d}-{secrets.token_hex(6).upper()}"
-    _validate_deal_fields(amount=amount, external_id=external_id, account=account)
-    _validate_splits(splits)
+    validate_deal_fields(amount=amount, external_id=external_id, account=account)
+    validate_splits(splits)
     _validate_manual(amount=amount, close_date=close_date, won=won, splits=splits, today=today)
     deal = Deal(
         source=DealSource.MANUAL,

@@ -1,0 +1,143 @@
+"""Admin for connections and the run log; writes go through the integrations services.
+
+Secrets are never rendered: the form shows the plain settings and takes new secrets in a
+field that starts empty every time (left empty, the stored ones are kept).
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import Connection, SyncRun
+
+
+class ConnectionAdminForm(forms.ModelForm):
+    new_secrets = forms.CharField(
+        label=_("New secrets"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text=_(
+            'JSON, e.g. {"secret": "…"}. Stored secrets are never shown; leave empty to keep '
+            "them, give a name with an empty value to remove one."
+        ),
+    )
+
+    class Meta:
+        model = Connection
+        fields = ["kind", "name", "source", "enabled", "schedule_minutes", "settings"]
+
+    def clean_new_secrets(self) -> dict:
+        text = self.cleaned_data["new_secrets"].strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise ValidationError(_("Write the secrets as a JSON object.")) from None
+        if not isinstance(value, dict):
+            raise ValidationError(_("Write the secrets as a JSON object."))
+        return value
+
+    def clean_settings(self) -> dict:
+        settings = self.cleaned_data.get("settings") or {}
+        if not isinstance(settings, dict):
+            raise ValidationError(_("Write the settings as a JSON object."))
+        return settings
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        if self.instance.pk and kind and kind != self.instance.kind:
+            self.add_error("kind", _("The kind of a connection cannot change; create another one."))
+        return cleaned
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    form = ConnectionAdminForm
+    list_display = ["name", "kind", "source", "enabled", "schedule_minutes", "freshness"]
+    list_filter = ["kind", "enabled"]
+    search_fields = ["name"]
+    readonly_fields = ["secrets_set", "last_success_at", "last_error", "webhook_url"]
+
+    @admin.display(description=_("stored secrets"))
+    def secrets_set(self, obj: Connection) -> str:
+        return ", ".join(sorted(obj.secrets)) or "—"
+
+    @admin.display(description=_("webhook address"))
+    def webhook_url(self, obj: Connection) -> str:
+        if not obj.pk or obj.kind != "webhook":
+            return "—"
+        return reverse("api-webhook", args=[obj.pk])
+
+    @admin.display(description=_("data freshness"))
+    def freshness(self, obj: Connection) -> str:
+        if obj.last_error:
+            return format_html('<span style="color:#b42318">{}</span>', obj.last_error[:80])
+        return obj.last_success_at.isoformat(timespec="minutes") if obj.last_success_at else "—"
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        settings = {**data["settings"]}
+        # A secret typed into the plain settings is still a secret: the service files it so.
+        settings.update(data["new_secrets"])
+        saved = services.connection_save(
+            connection=Connection.objects.get(pk=obj.pk) if change else None,
+            kind=data["kind"],
+            name=data["name"],
+            source=data["source"],
+            enabled=data["enabled"],
+            schedule_minutes=data["schedule_minutes"],
+            settings=settings,
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        services.connection_delete(connection=obj)
+
+    def delete_queryset(self, request, queryset):
+        for connection in queryset:
+            services.connection_delete(connection=connection)
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    """The run log: written by runs only, read here."""
+
+    list_display = [
+        "started_at",
+        "kind",
+        "source",
+        "connection",
+        "fetched",
+        "created",
+        "updated",
+        "deleted",
+        "failed",
+        "duration",
+        "error",
+    ]
+    list_filter = ["kind", "source", "connection"]
+    date_hierarchy = "started_at"
+
+    @admin.display(description=_("duration (s)"))
+    def duration(self, obj: SyncRun) -> str:
+        seconds = obj.duration_seconds
+        return "—" if seconds is None else f"{seconds:.1f}"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

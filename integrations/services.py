@@ -1,0 +1,126 @@
+"""Writes of the integrations app: connections and the runs that bring deals in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from targets.errors import ValidationError
+from targets.models import User
+from targets.tasks import recompute_figures
+
+from .models import SECRET_SETTINGS, Connection, ConnectionKind, RunKind, SyncRun
+
+
+def connection_split_settings(*, kind: str, settings: dict[str, Any]) -> tuple[dict, dict]:
+    """The plain settings and the secrets among them, by the kind's list of secret names."""
+    secret_names = SECRET_SETTINGS.get(kind, ())
+    plain = {k: v for k, v in settings.items() if k not in secret_names}
+    secrets = {k: v for k, v in settings.items() if k in secret_names}
+    return plain, secrets
+
+
+@transaction.atomic
+def connection_save(
+    *,
+    connection: Connection | None = None,
+    kind: str,
+    name: str,
+    source: str | None = None,
+    enabled: bool = True,
+    schedule_minutes: int = 15,
+    settings: dict[str, Any] | None = None,
+) -> Connection:
+    """Create or change a connection. Secrets given in `settings` replace the stored ones
+    (an empty value removes one); secrets not given are kept."""
+    errors: dict[str, list[str]] = {}
+    if kind not in ConnectionKind.values:
+        errors["kind"] = [_("Unknown kind '%(kind)s'.") % {"kind": kind}]
+    if not name.strip():
+        errors["name"] = [_("Name the connection.")]
+    if schedule_minutes < 1:
+        errors["schedule_minutes"] = [_("Run at least once every so many minutes (1 or more).")]
+    if connection is not None and connection.kind != kind:
+        errors["kind"] = [_("The kind of a connection cannot change; create another one.")]
+    if errors:
+        raise ValidationError(errors)
+    connection = connection or Connection(kind=kind)
+    plain, secrets = connection_split_settings(kind=kind, settings=settings or {})
+    if settings is not None:
+        connection.settings = plain
+    merged = {**connection.secrets, **secrets}
+    connection.secrets = {k: v for k, v in merged.items() if v not in ("", None)}
+    connection.name = name.strip()
+    connection.source = source or _default_source(kind, connection)
+    connection.enabled = enabled
+    connection.schedule_minutes = schedule_minutes
+    connection.save()
+    return connection
+
+
+def _default_source(kind: str, connection: Connection) -> str:
+    if kind in (ConnectionKind.SALESFORCE, ConnectionKind.ERP):
+        return kind
+    return connection.source
+
+
+def connection_delete(*, connection: Connection) -> None:
+    connection.delete()
+
+
+def run_start(
+    *,
+    kind: str,
+    source: str,
+    connection: Connection | None = None,
+    started_by: User | None = None,
+) -> SyncRun:
+    if kind not in RunKind.values:
+        raise ValueError(kind)
+    return SyncRun.objects.create(
+        kind=kind, source=source, connection=connection, started_by=started_by
+    )
+
+
+def run_finish(
+    *,
+    run: SyncRun,
+    fetched: int,
+    failed: int,
+    unmapped_owners: list[str] | None = None,
+    error: str = "",
+) -> SyncRun:
+    """Close the run's log; when it wrote anything, recompute the figures (which announces
+    `figures_recomputed`, where alerts listen) on a worker once the writes are committed, so
+    a push or an upload does not wait for a whole quarter's figures. A connection remembers
+    its last outcome."""
+    run.fetched = fetched
+    run.failed = failed
+    run.unmapped_owners = sorted(set(unmapped_owners or []))
+    run.error = error
+    run.finished_at = timezone.now()
+    run.save(
+        update_fields=[
+            "fetched",
+            "failed",
+            "unmapped_owners",
+            "error",
+            "finished_at",
+            "created",
+            "updated",
+            "deleted",
+        ]
+    )
+    if run.connection_id is not None:
+        if error:
+            Connection.objects.filter(pk=run.connection_id).update(last_error=error)
+        else:
+            Connection.objects.filter(pk=run.connection_id).update(
+                last_success_at=run.finished_at, last_error=""
+            )
+    if run.created or run.updated or run.deleted:
+        recompute_figures.delay_on_commit()
+    return run

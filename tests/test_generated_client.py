@@ -84,6 +84,7 @@ def test_every_generated_module_imports(generated):
         "me",
         "org_units",
         "proposals",
+        "reviews",
         "targets",
         "users",
     }

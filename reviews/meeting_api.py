@@ -27,7 +27,7 @@ from reviews import meetings
 from reviews.meeting_models import MemberScore, ReviewMeeting
 from reviews.meeting_selectors import items_with_scores, meeting_list
 from reviews.minutes import FORMATS, minutes_file
-from targets.access import users_nameable_by
+from targets.access import units_visible_to, users_nameable_by
 
 
 def _prefetched(queryset):
@@ -77,7 +77,9 @@ class ReviewViewSet(viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         query = s.ReviewInputSerializer(
             data=request.data,
-            units=access.units_chairable_by(request.user) | _units_seen(request.user),
+            # Any unit of the caller's companies may be named; whether they may chair it is
+            # the service's question (403). Another company's unit stays unknown (400).
+            units=units_visible_to(request.user),
             users=users_nameable_by(request.user),
         )
         query.is_valid(raise_exception=True)
@@ -150,14 +152,6 @@ def minutes_response(meeting, *, fmt: str, language: str) -> HttpResponse:
     response = HttpResponse(content, content_type=FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-
-
-def _units_seen(user):
-    # Any unit of the caller's company may be named; whether they may chair it is the
-    # service's question (403), so another company's unit stays unknown (400).
-    from targets.access import units_visible_to
-
-    return units_visible_to(user)
 
 
 @extend_schema_view(

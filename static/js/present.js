@@ -12,6 +12,7 @@
     function show(index) {
       current = Math.min(Math.max(index, 0), slides.length - 1);
       slides.forEach(function (slide, i) { slide.hidden = i !== current; });
+      window.scrollTo(0, 0);
       if (count) count.textContent = (current + 1) + " / " + slides.length;
       if (window.history.replaceState) window.history.replaceState(null, "", "#slide-" + (current + 1));
     }

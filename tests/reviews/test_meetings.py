@@ -484,3 +484,53 @@ def test_two_adjustments_racing_on_postgresql_write_one_revision(org, targets):
     item.refresh_from_db()
     targets["alice"].refresh_from_db()
     assert targets["alice"].base == item.new_base
+
+
+def test_a_case_on_the_agenda_names_its_review(api, org, targets, meeting):
+    case = AdjustmentCase.objects.create(
+        target=targets["bob"],
+        indicator="revenue_pace",
+        opened_at="2025-05-19T06:00Z",
+        opened_week="2025-W21",
+    )
+    listed = api(org.hrbp).get("/api/v1/cases/").json()["results"]
+    assert [(c["id"], c["review"]) for c in listed] == [(case.pk, None)]
+    api(org.hrbp).post(f"{URL}{meeting.pk}/refresh/")
+    listed = api(org.hrbp).get("/api/v1/cases/").json()["results"]
+    assert [(c["id"], c["review"]) for c in listed] == [(case.pk, meeting.pk)]
+
+
+def test_listing_reviews_and_items_costs_the_same_queries_however_many(api, org, targets, meeting):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(org.hrbp)
+
+    def cost(url: str) -> int:
+        with CaptureQueriesContext(db) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    before = (cost(URL), cost(items_url(meeting)))
+    AdjustmentCase.objects.create(
+        target=targets["bob"],
+        indicator="revenue_pace",
+        opened_at="2025-05-19T06:00Z",
+        opened_week="2025-W21",
+    )
+    client.post(f"{URL}{meeting.pk}/refresh/")
+    assert create(api, org, month="2025-06").status_code == 201
+    for item in meeting.items.all():
+        for user in (org.finance, org.mgr_east):
+            api(user).patch(items_url(meeting, item), {"scores": {"market": 3}}, format="json")
+    assert (cost(URL), cost(items_url(meeting))) == before
+
+
+def test_another_companys_unit_or_people_are_unknown(api, org, targets):
+    from tests.factories import make_rep, make_unit
+
+    other = make_unit("Globex", "company")
+    stranger = make_rep("stranger", make_unit("Globex-1", "team", other))
+    assert "unit" in create(api, org, unit=other.pk).json()
+    assert "members" in create(api, org, members=[stranger.pk]).json()
+    assert "members" in create(api, org, members=[999_999]).json()

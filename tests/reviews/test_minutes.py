@@ -82,7 +82,7 @@ def test_the_docx_minutes_read_in_chinese(api, org, closed):
         "2025-05",
         "Hrbp",
         "Finance",
-        "红色预警",
+        "红色预警目标",
         "Alice",
         "回款周期变长",
         "竞品降价",
@@ -116,7 +116,13 @@ def test_the_pdf_minutes_hold_chinese_text(api, org, closed, tmp_path):
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
     text = pdf_text(response.content, tmp_path)
-    for expected in ["目标健康度评审会纪要", "华东 East", "回款周期变长", "竞品降价", "红色预警"]:
+    for expected in [
+        "目标健康度评审会纪要",
+        "华东 East",
+        "回款周期变长",
+        "竞品降价",
+        "红色预警目标",
+    ]:
         assert expected in text, (expected, text)
 
 

@@ -7,6 +7,7 @@ the reader's language, so one closed meeting reads in zh-hans and in English ali
 from __future__ import annotations
 
 import io
+import logging
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +24,8 @@ CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_TYPE = "application/pdf"
 FORMATS = {"docx": DOCX_TYPE, "pdf": PDF_TYPE}
+# fpdf2 subsets the font through fontTools, which reports every table it prunes at INFO.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def _text(value) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 
 from reviews import access, services
 from reviews import serializers as s
-from reviews.models import AdjustmentCase, CaseState, Proposal, ProposalStatus
+from reviews.models import AdjustmentCase, AgendaItem, CaseState, Proposal, ProposalStatus
 from targets.access import target_get_for_user, targets_visible_to
 from targets.api.views import IdFilter
 
@@ -137,6 +138,15 @@ class AdjustmentCaseViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = CaseFilter
 
     def get_queryset(self):
-        return AdjustmentCase.objects.filter(
-            target__in=targets_visible_to(self.request.user).values("pk")
-        ).order_by("-opened_at", "-pk")
+        latest_review = (
+            AgendaItem.objects.filter(case=OuterRef("pk"))
+            .order_by("-meeting__month", "-meeting_id")
+            .values("meeting_id")[:1]
+        )
+        return (
+            AdjustmentCase.objects.filter(
+                target__in=targets_visible_to(self.request.user).values("pk")
+            )
+            .annotate(review_id=Subquery(latest_review))
+            .order_by("-opened_at", "-pk")
+        )

@@ -3,11 +3,15 @@ from __future__ import annotations
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from reviews import api
+from reviews import api, meeting_api
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("proposals", api.ProposalViewSet, basename="proposal")
 router.register("cases", api.AdjustmentCaseViewSet, basename="case")
+router.register("reviews", meeting_api.ReviewViewSet, basename="review")
+router.register(
+    r"reviews/(?P<review_pk>[0-9]+)/items", meeting_api.AgendaItemViewSet, basename="review-item"
+)
 
 urlpatterns = [path("", include(router.urls))]

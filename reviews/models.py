@@ -191,3 +191,31 @@ class AdjustmentCase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target} · {self.indicator} · {self.opened_week}"
+
+
+# Review meetings live in their own module; Django finds models through this one.
+from reviews.meeting_models import (  # noqa: E402
+    AgendaItem,
+    AgendaKind,
+    ItemDecision,
+    MeetingState,
+    MemberScore,
+    ReviewMeeting,
+)
+
+__all__ = [
+    "AdjustmentCase",
+    "AgendaItem",
+    "AgendaKind",
+    "CaseState",
+    "DeviationSettings",
+    "IndicatorState",
+    "IndicatorStateKind",
+    "ItemDecision",
+    "MeetingState",
+    "MemberScore",
+    "Proposal",
+    "ProposalReason",
+    "ProposalStatus",
+    "ReviewMeeting",
+]

@@ -91,5 +91,5 @@ class AdjustmentCaseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_review(self, obj: AdjustmentCase) -> int | None:
-        # Set once review meetings take cases onto their agenda.
-        return None
+        # The latest review whose agenda holds the case (annotated by the list).
+        return getattr(obj, "review_id", None)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reviews import views
+from reviews import meeting_views, views
 
 urlpatterns = [
     path("proposals/", views.proposal_list, name="proposals"),
@@ -14,4 +14,34 @@ urlpatterns = [
         "proposals/<int:proposal_id>/withdraw/", views.proposal_withdraw, name="proposal-withdraw"
     ),
     path("proposals/<int:proposal_id>/decide/", views.proposal_decide, name="proposal-decide"),
+    path("reviews/", meeting_views.meeting_list, name="meetings"),
+    path("reviews/new/", meeting_views.meeting_new, name="meeting-new"),
+    path("reviews/<int:meeting_id>/", meeting_views.meeting_detail, name="meeting-page"),
+    path(
+        "reviews/<int:meeting_id>/present/", meeting_views.meeting_present, name="meeting-present"
+    ),
+    path(
+        "reviews/<int:meeting_id>/refresh/", meeting_views.meeting_refresh, name="meeting-refresh"
+    ),
+    path("reviews/<int:meeting_id>/close/", meeting_views.meeting_close, name="meeting-close"),
+    path(
+        "reviews/<int:meeting_id>/minutes/<str:fmt>/",
+        meeting_views.meeting_minutes,
+        name="meeting-minutes",
+    ),
+    path(
+        "reviews/<int:meeting_id>/items/<int:item_id>/score/",
+        meeting_views.item_score,
+        name="meeting-item-score",
+    ),
+    path(
+        "reviews/<int:meeting_id>/items/<int:item_id>/decide/",
+        meeting_views.item_decide,
+        name="meeting-item-decide",
+    ),
+    path(
+        "reviews/<int:meeting_id>/items/<int:item_id>/move/",
+        meeting_views.item_move,
+        name="meeting-item-move",
+    ),
 ]

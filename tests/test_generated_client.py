@@ -88,6 +88,7 @@ def test_every_generated_module_imports(generated):
         "me",
         "org_units",
         "proposals",
+        "reviews",
         "sync_runs",
         "targets",
         "users",

@@ -191,6 +191,7 @@ def test_operations_are_tagged_and_named_by_resource(schema):
         "me",
         "org-units",
         "proposals",
+        "reviews",
         "sync-runs",
         "targets",
         "users",

@@ -199,3 +199,20 @@ def test_the_reviews_demo_adds_proposals_in_every_state_and_one_open_case(demo):
     again = demo_reviews_seed(today=TODAY)
     assert again.created == 0
     assert again.open_cases == 1
+
+
+def test_the_reviews_demo_has_last_months_closed_review_and_this_months_open_one(demo):
+    from reviews.demo import demo_reviews_seed
+    from reviews.meeting_demo import demo_meetings_seed
+    from reviews.models import ReviewMeeting
+
+    demo_reviews_seed(today=TODAY)
+    assert demo_meetings_seed(today=TODAY) == 2
+    closed = ReviewMeeting.objects.get(month="2026-10")
+    assert closed.state == "closed"
+    assert closed.minutes["items"][0]["member_scores"]
+    assert {i["decision"] for i in closed.minutes["items"][:3]} == {"defer", "keep"}
+    current = ReviewMeeting.objects.get(month="2026-11")
+    assert current.state == "open"
+    assert current.items.filter(carried_from__isnull=False).exists()
+    assert demo_meetings_seed(today=TODAY) == 0

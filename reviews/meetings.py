@@ -1,0 +1,362 @@
+"""Review meetings (SPEC §6): create, build the agenda, score, decide, close.
+
+Every write locks the meeting row first and refuses a closed meeting (StateConflict → 409),
+so a decision racing the close, or two decisions racing each other, end in one outcome.
+A decision is claimed with a conditional UPDATE on the item; `adjust` writes exactly one
+target revision — through `proposal_decide` when the item carries a proposal, so a
+proposal never has two revision paths.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from reviews import services as proposal_services
+from reviews.meeting_access import can_chair
+from reviews.meeting_models import (
+    AgendaItem,
+    AgendaKind,
+    ItemDecision,
+    MeetingState,
+    MemberScore,
+    ReviewMeeting,
+)
+from reviews.models import AdjustmentCase, CaseState, Proposal, ProposalStatus
+from targets import services as target_services
+from targets.access import access_for
+from targets.errors import StateConflict, ValidationError, field_error
+from targets.figures import Status, figures_for
+from targets.models import OrgUnit, OrgUnitClosure, Target, User
+from targets.money import MAX_AMOUNT
+from targets.periods import Month, PeriodError, Quarter
+
+SCORE_FIELDS = ("market", "customer", "capacity")
+
+
+def month_parse(label: str) -> Month:
+    try:
+        return Month.parse(label)
+    except PeriodError as error:
+        raise field_error("month", str(error)) from error
+
+
+def previous_month(month: Month) -> Month:
+    return Month.of(month.start - timedelta(days=1))
+
+
+def agenda_as_of(meeting: ReviewMeeting, today: date) -> date:
+    """Figures as of the month's end, or today while the month runs."""
+    return min(Month.parse(meeting.month).end, today)
+
+
+def _subtree_targets(unit_id: int) -> QuerySet[Target]:
+    subtree = OrgUnitClosure.objects.filter(ancestor=unit_id).values("descendant")
+    return Target.objects.filter(Q(owner_unit__in=subtree) | Q(owner_user__team__in=subtree))
+
+
+def _validate_members(unit: OrgUnit, chair: User, members: list[User]) -> None:
+    outsiders = [
+        str(m) for m in members if m.pk == chair.pk or not access_for(m).sees_unit(unit.pk)
+    ]
+    if outsiders:
+        raise field_error(
+            "members",
+            _("These people cannot take part (they do not see this unit's figures): %(names)s")
+            % {"names": ", ".join(outsiders)},
+        )
+
+
+def _locked_open(meeting_id: int) -> ReviewMeeting:
+    meeting = ReviewMeeting.objects.select_for_update().get(pk=meeting_id)
+    if meeting.state != MeetingState.OPEN:
+        raise StateConflict(_("This review meeting is closed; its minutes are final."))
+    return meeting
+
+
+def _require_chair(meeting: ReviewMeeting, by: User) -> None:
+    if meeting.chair_id != by.pk:
+        raise PermissionDenied(_("Only the chair of this review may do this."))
+
+
+@transaction.atomic
+def meeting_create(
+    *, chair: User, unit: OrgUnit, month: str, members: list[User], today: date
+) -> ReviewMeeting:
+    if not can_chair(chair, unit.pk):
+        raise PermissionDenied(_("Only an HRBP over this unit runs its reviews."))
+    parsed = month_parse(month)
+    _validate_members(unit, chair, members)
+    if ReviewMeeting.objects.filter(unit=unit, month=parsed.label).exists():
+        raise field_error("month", _("This unit already has a review for that month."))
+    meeting = ReviewMeeting.objects.create(unit=unit, month=parsed.label, chair=chair)
+    meeting.members.set(members)
+    agenda_refresh(meeting=meeting, by=chair, today=today)
+    return meeting
+
+
+@transaction.atomic
+def meeting_update(*, meeting: ReviewMeeting, by: User, members: list[User]) -> ReviewMeeting:
+    meeting = _locked_open(meeting.pk)
+    _require_chair(meeting, by)
+    _validate_members(meeting.unit, by, members)
+    meeting.members.set(members)
+    return meeting
+
+
+@transaction.atomic
+def meeting_delete(*, meeting: ReviewMeeting, by: User) -> None:
+    meeting = _locked_open(meeting.pk)
+    _require_chair(meeting, by)
+    meeting.delete()
+
+
+@transaction.atomic
+def agenda_refresh(*, meeting: ReviewMeeting, by: User, today: date) -> int:
+    """Add what belongs on the agenda and is not there yet; returns how many items were added.
+
+    Deferred items of the unit's previous review first, then open adjustment cases,
+    submitted proposals, and red targets of the quarter holding the month.
+    """
+    meeting = _locked_open(meeting.pk)
+    _require_chair(meeting, by)
+    month = Month.parse(meeting.month)
+    quarter = Quarter.of(month.start)
+    in_subtree = _subtree_targets(meeting.unit_id)
+    wanted: list[dict] = []
+    deferred = AgendaItem.objects.filter(
+        meeting__unit=meeting.unit_id,
+        meeting__month=previous_month(month).label,
+        decision=ItemDecision.DEFER,
+    ).order_by("position", "pk")
+    for item in deferred:
+        wanted.append(
+            {
+                "kind": item.kind,
+                "target_id": item.target_id,
+                "proposal_id": item.proposal_id,
+                "case_id": item.case_id,
+                "carried_from": item,
+            }
+        )
+    cases = AdjustmentCase.objects.filter(
+        state=CaseState.OPEN, target__in=in_subtree.values("pk")
+    ).order_by("opened_at", "pk")
+    for case in cases:
+        wanted.append({"kind": AgendaKind.CASE, "target_id": case.target_id, "case_id": case.pk})
+    proposals = Proposal.objects.filter(
+        status=ProposalStatus.SUBMITTED, target__in=in_subtree.values("pk")
+    ).order_by("submitted_at", "pk")
+    for proposal in proposals:
+        wanted.append(
+            {
+                "kind": AgendaKind.PROPOSAL,
+                "target_id": proposal.target_id,
+                "proposal_id": proposal.pk,
+            }
+        )
+    quarter_targets = in_subtree.filter(period=quarter.label).order_by("pk")
+    figures = figures_for(quarter_targets, as_of=agenda_as_of(meeting, today))
+    for target_id, fig in figures.items():
+        if fig.status == Status.RED:
+            wanted.append({"kind": AgendaKind.RED_TARGET, "target_id": target_id})
+
+    def key(row) -> tuple:
+        return (row["kind"], row["target_id"], row.get("proposal_id"), row.get("case_id"))
+
+    present = {
+        key(row) for row in meeting.items.values("kind", "target_id", "proposal_id", "case_id")
+    }
+    position = meeting.items.aggregate(top=Max("position"))["top"] or 0
+    new_items = []
+    for row in wanted:
+        if key(row) in present:
+            continue
+        present.add(key(row))
+        position += 1
+        new_items.append(
+            AgendaItem(
+                meeting=meeting,
+                kind=row["kind"],
+                target_id=row["target_id"],
+                proposal_id=row.get("proposal_id"),
+                case_id=row.get("case_id"),
+                carried_from=row.get("carried_from"),
+                position=position,
+            )
+        )
+    AgendaItem.objects.bulk_create(new_items)
+    return len(new_items)
+
+
+@transaction.atomic
+def item_move(*, item: AgendaItem, by: User, position: int) -> AgendaItem:
+    """Put the item at `position` (1 = first) and number the rest after it."""
+    meeting = _locked_open(item.meeting_id)
+    _require_chair(meeting, by)
+    items = list(meeting.items.order_by("position", "pk"))
+    moving = next(i for i in items if i.pk == item.pk)
+    items.remove(moving)
+    index = max(0, min(position - 1, len(items)))
+    items.insert(index, moving)
+    for number, each in enumerate(items, start=1):
+        each.position = number
+    AgendaItem.objects.bulk_update(items, ["position"])
+    return moving
+
+
+def _score(value, field: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if not 1 <= number <= 5 or str(number) != str(value).strip():
+        raise field_error(field, _("Give a score from 1 to 5."))
+    return number
+
+
+@transaction.atomic
+def item_score(
+    *,
+    item: AgendaItem,
+    by: User,
+    market: int | None = None,
+    customer: int | None = None,
+    capacity: int | None = None,
+    notes: str | None = None,
+) -> MemberScore:
+    """A participant's own scores and notes on an item (what they leave out stays)."""
+    meeting = _locked_open(item.meeting_id)
+    if meeting.chair_id != by.pk and not meeting.members.filter(pk=by.pk).exists():
+        raise PermissionDenied(_("Only the chair and the members of this review take part."))
+    given = {"market": market, "customer": customer, "capacity": capacity}
+    values = {f: _score(v, f) for f, v in given.items() if v is not None}
+    score, _created = MemberScore.objects.get_or_create(item_id=item.pk, user=by)
+    for field, value in values.items():
+        setattr(score, field, value)
+    if notes is not None:
+        score.notes = notes
+    score.save()
+    return score
+
+
+def _amounts(new_base: Decimal | None, new_stretch: Decimal | None) -> None:
+    errors: dict[str, list[str]] = {}
+    if new_base is None:
+        errors["new_base"] = [_("Give the new Base to adjust the target.")]
+    elif not Decimal(0) <= new_base <= MAX_AMOUNT:
+        errors["new_base"] = [_("Give a Base from 0 to 9,999,999,999,999.99.")]
+    if new_stretch is None:
+        errors["new_stretch"] = [_("Give the new Stretch to adjust the target.")]
+    elif new_stretch > MAX_AMOUNT:
+        errors["new_stretch"] = [_("Amounts are limited to 9,999,999,999,999.99.")]
+    elif new_base is not None and new_stretch < new_base:
+        errors["new_stretch"] = [_("Stretch must be at least Base.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def item_decide(
+    *,
+    item: AgendaItem,
+    by: User,
+    decision: str,
+    new_base: Decimal | None = None,
+    new_stretch: Decimal | None = None,
+    notes: str = "",
+) -> AgendaItem:
+    """The chair's decision: keep, adjust (one revision, exactly once) or defer.
+
+    Keep or defer may be changed until the meeting closes; once an item is adjusted (or a
+    proposal on it rejected by `keep`) the decision is final.
+    """
+    meeting = _locked_open(item.meeting_id)
+    _require_chair(meeting, by)
+    if decision not in ItemDecision.values:
+        raise field_error("decision", _("Decide keep, adjust or defer."))
+    item = AgendaItem.objects.select_related("target", "proposal").get(pk=item.pk)
+    proposal = item.proposal
+    if decision == ItemDecision.ADJUST:
+        if proposal is not None:
+            if (new_base is not None and new_base != proposal.proposed_base) or (
+                new_stretch is not None and new_stretch != proposal.proposed_stretch
+            ):
+                raise field_error(
+                    "new_base",
+                    _(
+                        "Adjusting approves the proposal at its proposed amounts (%(base)s / %(stretch)s)."
+                    )
+                    % {"base": proposal.proposed_base, "stretch": proposal.proposed_stretch},
+                )
+            new_base, new_stretch = proposal.proposed_base, proposal.proposed_stretch
+        _amounts(new_base, new_stretch)
+    else:
+        new_base = new_stretch = None
+    changeable = ["", ItemDecision.DEFER] + ([] if proposal is not None else [ItemDecision.KEEP])
+    decided_at = timezone.now()
+    claimed = AgendaItem.objects.filter(pk=item.pk, decision__in=changeable).update(
+        decision=decision,
+        new_base=new_base,
+        new_stretch=new_stretch,
+        notes=notes,
+        decided_by=by,
+        decided_at=decided_at,
+    )
+    if not claimed:
+        raise StateConflict(_("This item has already been decided; the decision is final."))
+    review = _("Review meeting %(unit)s %(month)s") % {
+        "unit": meeting.unit.name,
+        "month": meeting.month,
+    }
+    if decision == ItemDecision.ADJUST:
+        if proposal is not None:
+            decided = proposal_services.proposal_decide(
+                proposal=proposal, by=by, decision="approve", note=notes or review
+            )
+            revision = decided.revision
+        else:
+            revision = target_services.target_revise(
+                target=item.target,
+                base=new_base,
+                stretch=new_stretch,
+                reason=f"{review}: {notes}" if notes else review,
+                decided_by=by,
+                decided_at=decided_at,
+            )
+        AgendaItem.objects.filter(pk=item.pk).update(revision=revision)
+    elif decision == ItemDecision.KEEP and proposal is not None:
+        proposal_services.proposal_decide(
+            proposal=proposal,
+            by=by,
+            decision="reject",
+            note=notes or _("%(review)s kept the target as it is.") % {"review": review},
+        )
+    return AgendaItem.objects.select_related("target", "proposal", "revision").get(pk=item.pk)
+
+
+@transaction.atomic
+def meeting_close(*, meeting: ReviewMeeting, by: User, today: date) -> ReviewMeeting:
+    """Close the meeting and freeze its minutes."""
+    from reviews.minutes import minutes_data
+
+    meeting = _locked_open(meeting.pk)
+    _require_chair(meeting, by)
+    closed_at = timezone.now()
+    claimed = ReviewMeeting.objects.filter(pk=meeting.pk, state=MeetingState.OPEN).update(
+        state=MeetingState.CLOSED, closed_at=closed_at
+    )
+    if not claimed:
+        raise StateConflict(_("This review meeting is closed; its minutes are final."))
+    meeting.refresh_from_db()
+    meeting.minutes = minutes_data(meeting, today=today, live=True)
+    meeting.save(update_fields=["minutes"])
+    return meeting

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from reviews import views
+from reviews.disputes import views as dispute_views
 
 urlpatterns = [
     path("proposals/", views.proposal_list, name="proposals"),
@@ -14,4 +15,8 @@ urlpatterns = [
         "proposals/<int:proposal_id>/withdraw/", views.proposal_withdraw, name="proposal-withdraw"
     ),
     path("proposals/<int:proposal_id>/decide/", views.proposal_decide, name="proposal-decide"),
+    path("flags/", dispute_views.dispute_list, name="disputes"),
+    path("flags/new/", dispute_views.dispute_new, name="disputes-new"),
+    path("flags/<int:dispute_id>/", dispute_views.dispute_detail, name="dispute-page"),
+    path("flags/<int:dispute_id>/resolve/", dispute_views.dispute_resolve, name="dispute-resolve"),
 ]

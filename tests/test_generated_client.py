@@ -81,6 +81,7 @@ def test_every_generated_module_imports(generated):
         "cases",
         "dashboard",
         "deals",
+        "disputes",
         "me",
         "org_units",
         "proposals",

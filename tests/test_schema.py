@@ -179,6 +179,7 @@ def test_operations_are_tagged_and_named_by_resource(schema):
         "cases",
         "dashboard",
         "deals",
+        "disputes",
         "me",
         "org-units",
         "proposals",

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from reviews import api
 from reviews.disputes.api import DisputeViewSet
+from reviews.effect_api import proposal_effect
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -12,4 +13,8 @@ router.register("proposals", api.ProposalViewSet, basename="proposal")
 router.register("cases", api.AdjustmentCaseViewSet, basename="case")
 router.register("disputes", DisputeViewSet, basename="dispute")
 
-urlpatterns = [path("", include(router.urls))]
+urlpatterns = [
+    # Before the router: its `proposals/{id}/` would take "effect" for an id.
+    path("proposals/effect/", proposal_effect, name="proposal-effect"),
+    path("", include(router.urls)),
+]

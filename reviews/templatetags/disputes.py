@@ -46,7 +46,7 @@ def deal_flag_action(context, deal_id: int) -> str:
         return ""
     if deal_id in flagged:
         return format_html(
-            '<a class="tag tag-dispute-open" data-testid="flagged" href="{}?tab=mine&amp;state=open">{}</a>',
+            '<a class="tag tag-awaiting" data-testid="flagged" href="{}?tab=mine&amp;state=open">{}</a>',
             reverse("disputes"),
             _("Flagged"),
         )

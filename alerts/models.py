@@ -11,6 +11,8 @@ class NotificationKind(models.TextChoices):
     PROPOSAL_APPROVED = "proposal_approved", _("Adjustment proposal approved")
     PROPOSAL_REJECTED = "proposal_rejected", _("Adjustment proposal rejected")
     CASE_OPENED = "case_opened", _("Adjustment case opened")
+    DISPUTE_OPENED = "dispute_opened", _("Actual flagged as wrong")
+    DISPUTE_RESOLVED = "dispute_resolved", _("Flagged actual resolved")
     ALERT = "alert", _("Alert")
 
 

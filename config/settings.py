@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_celery_beat",
     "axes",
+    "simple_history",
     "targets",
     "reviews",
     "alerts",
@@ -78,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Audit (issue 6 §7): history rows record the user of the request that wrote them.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "targets.middleware.UserLanguageMiddleware",
     "targets.middleware.RejectNulCharactersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from reviews import services
 from reviews.deviations import case_open
+from reviews.disputes.demo import demo_disputes_seed
 from reviews.models import AdjustmentCase, Proposal, ProposalReason
 from targets.demo import COMPANY_NAME
 from targets.figures import figures_for
@@ -99,6 +100,7 @@ def demo_reviews_seed(*, today: date) -> ReviewsDemo:
             services.proposal_withdraw(proposal=proposal, by=target.owner_user)
         created += 1
     _ensure_open_case(company, period, today)
+    demo_disputes_seed(company=company, today=today)
     return ReviewsDemo(
         proposals=Proposal.objects.filter(target__company=company).count(),
         created=created,

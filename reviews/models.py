@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from targets.money import MONEY
 
@@ -68,6 +69,7 @@ class Proposal(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("adjustment proposal")
@@ -193,6 +195,108 @@ class AdjustmentCase(models.Model):
         return f"{self.target} · {self.indicator} · {self.opened_week}"
 
 
+class DisputeKind(models.TextChoices):
+    MISSING_DEAL = "missing_deal", _("Missing deal")
+    WRONG_OWNER = "wrong_owner", _("Wrong owner")
+    WRONG_AMOUNT = "wrong_amount", _("Wrong amount")
+    WRONG_DATE = "wrong_date", _("Wrong date")
+
+
+class DisputeState(models.TextChoices):
+    OPEN = "open", _("Open")
+    CORRECTED = "corrected", _("Corrected")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ActualDispute(models.Model):
+    """A rep's flag on an actual they think is wrong (issue 6 §5): a deal or one of its credit
+    splits, or a deal missing altogether. The manager resolves it once: corrected or rejected.
+
+    `account`, `amount` and `close_date` name the missing deal, or keep what the flagged deal
+    said when it was flagged (the deal may be corrected or removed at its source later).
+    """
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("flagged by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=DisputeKind.choices)
+    deal = models.ForeignKey(
+        "targets.Deal",
+        verbose_name=_("deal"),
+        null=True,
+        blank=True,
+        # A deal removed at its source leaves the flag (and its snapshot) on record.
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The credit split flagged, by its rep (credit rows are rewritten by every sync).
+    split_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("credit split of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The author's team on the close date: who resolves it and which review it goes to.
+    team = models.ForeignKey(
+        "targets.OrgUnit",
+        verbose_name=_("team"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    account = models.CharField(_("account"), max_length=200)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    close_date = models.DateField(_("close date"))
+    comment = models.TextField(_("comment"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=DisputeState.choices, default=DisputeState.OPEN
+    )
+    resolution_note = models.TextField(_("resolution note"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("flagged at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("disputed actual")
+        verbose_name_plural = _("disputed actuals")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="missing_deal") | Q(deal__isnull=True, split_user__isnull=True),
+                name="dispute_missing_deal_names_no_deal",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="open", resolved_at__isnull=True)
+                | (~Q(state="open") & Q(resolved_at__isnull=False)),
+                name="dispute_resolved_when_closed",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="dispute_amount_not_negative"),
+            # One open flag of a kind per rep and deal: a second click is not a second flag.
+            models.UniqueConstraint(
+                fields=["author", "deal", "kind"],
+                condition=Q(state="open", deal__isnull=False),
+                name="one_open_dispute_per_deal_and_kind",
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.account} ({self.author})"
+
+
 # Review meetings live in their own module; Django finds models through this one.
 from reviews.meeting_models import (  # noqa: E402
     AgendaItem,
@@ -204,11 +308,14 @@ from reviews.meeting_models import (  # noqa: E402
 )
 
 __all__ = [
+    "ActualDispute",
     "AdjustmentCase",
     "AgendaItem",
     "AgendaKind",
     "CaseState",
     "DeviationSettings",
+    "DisputeKind",
+    "DisputeState",
     "IndicatorState",
     "IndicatorStateKind",
     "ItemDecision",

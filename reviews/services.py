@@ -56,7 +56,7 @@ def proposal_create(
     submit: bool = False,
 ) -> Proposal:
     _validate(base=proposed_base, stretch=proposed_stretch, reason=reason)
-    proposal = Proposal.objects.create(
+    proposal = Proposal(
         target=target,
         author=author,
         proposed_base=proposed_base,
@@ -64,6 +64,8 @@ def proposal_create(
         reason=reason,
         explanation=explanation,
     )
+    proposal._history_user = author
+    proposal.save()
     if submit:
         proposal = proposal_submit(proposal=proposal, by=author)
     return proposal
@@ -94,6 +96,7 @@ def proposal_update(
     if explanation is not None:
         current.explanation = explanation
     _validate(base=current.proposed_base, stretch=current.proposed_stretch, reason=current.reason)
+    current._history_user = by
     current.save()
     return current
 
@@ -108,7 +111,7 @@ def proposal_delete(*, proposal: Proposal, by: User) -> None:
 
 
 def _claim(
-    proposal: Proposal, *, from_status: tuple[str, ...], message: str, **changes
+    proposal: Proposal, *, by: User, from_status: tuple[str, ...], message: str, **changes
 ) -> Proposal:
     claimed = Proposal.objects.filter(pk=proposal.pk, status__in=from_status).update(
         updated_at=timezone.now(), **changes
@@ -116,7 +119,10 @@ def _claim(
     if not claimed:
         current = Proposal.objects.filter(pk=proposal.pk).values_list("status", flat=True).first()
         raise StateConflict(message % {"status": ProposalStatus(current).label if current else "—"})
-    return Proposal.objects.select_related("target", "author").get(pk=proposal.pk)
+    proposal = Proposal.objects.select_related("target", "author").get(pk=proposal.pk)
+    # A conditional UPDATE sends no save signal: the audit row is written here.
+    Proposal.history.bulk_history_create([proposal], update=True, default_user=by)
+    return proposal
 
 
 @transaction.atomic
@@ -125,6 +131,7 @@ def proposal_submit(*, proposal: Proposal, by: User) -> Proposal:
         raise StateConflict(_("Only the author may submit this proposal."))
     proposal = _claim(
         proposal,
+        by=by,
         from_status=(ProposalStatus.DRAFT,),
         message=_("Only a draft can be submitted; this proposal is %(status)s."),
         status=ProposalStatus.SUBMITTED,
@@ -146,6 +153,7 @@ def proposal_withdraw(*, proposal: Proposal, by: User) -> Proposal:
         raise StateConflict(_("Only the author may withdraw this proposal."))
     return _claim(
         proposal,
+        by=by,
         from_status=(ProposalStatus.DRAFT, ProposalStatus.SUBMITTED),
         message=_("Only an undecided proposal can be withdrawn; this one is %(status)s."),
         status=ProposalStatus.WITHDRAWN,
@@ -164,6 +172,7 @@ def proposal_decide(*, proposal: Proposal, by: User, decision: str, note: str = 
     approve = decision == Decision.APPROVE
     proposal = _claim(
         proposal,
+        by=by,
         from_status=(ProposalStatus.SUBMITTED,),
         message=_("This proposal has already been decided or withdrawn (it is %(status)s)."),
         status=ProposalStatus.APPROVED if approve else ProposalStatus.REJECTED,
@@ -184,7 +193,10 @@ def proposal_decide(*, proposal: Proposal, by: User, decision: str, note: str = 
             decided_at=proposal.decided_at,
         )
         proposal.revision = revision
+        # Linking the revision is part of the decision recorded above, not a change of its own.
+        proposal.skip_history_when_saving = True
         proposal.save(update_fields=["revision"])
+        del proposal.skip_history_when_saving
     notify(
         recipients=[proposal.author],
         kind=NotificationKind.PROPOSAL_APPROVED if approve else NotificationKind.PROPOSAL_REJECTED,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from reviews import meeting_views, views
+from reviews.disputes import views as dispute_views
 
 urlpatterns = [
     path("proposals/", views.proposal_list, name="proposals"),
@@ -44,4 +45,8 @@ urlpatterns = [
         meeting_views.item_move,
         name="meeting-item-move",
     ),
+    path("flags/", dispute_views.dispute_list, name="disputes"),
+    path("flags/new/", dispute_views.dispute_new, name="disputes-new"),
+    path("flags/<int:dispute_id>/", dispute_views.dispute_detail, name="dispute-page"),
+    path("flags/<int:dispute_id>/resolve/", dispute_views.dispute_resolve, name="dispute-resolve"),
 ]

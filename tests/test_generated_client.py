@@ -85,6 +85,7 @@ def test_every_generated_module_imports(generated):
         "deals",
         "imports",
         "integrations",
+        "disputes",
         "me",
         "org_units",
         "proposals",

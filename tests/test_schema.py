@@ -188,6 +188,7 @@ def test_operations_are_tagged_and_named_by_resource(schema):
         "deals",
         "imports",
         "integrations",
+        "disputes",
         "me",
         "org-units",
         "proposals",

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from targets.money import MONEY
 
@@ -51,6 +52,9 @@ class Deal(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Audit (issue 6 §7): manual entries, confirmations and changes by sync, with who did it.
+    # Credits are not tracked: they are derived from the deal (bulk-written, no signals).
+    history = HistoricalRecords(excluded_fields=["updated_at", "source_modified_at"])
 
     class Meta:
         verbose_name = _("deal")

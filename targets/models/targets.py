@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from targets.money import MONEY
 from targets.periods import EQUAL_THIRDS, Quarter
@@ -76,6 +77,8 @@ class Target(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Audit (issue 6 §7): who changed what, when, before and after.
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("target")
@@ -150,6 +153,7 @@ class TargetRevision(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("decided at"))
+    history = HistoricalRecords()
     # The proposal that caused it points here (reviews.Proposal.revision): the core app
     # knows nothing of the apps built on it.
 

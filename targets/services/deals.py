@@ -244,6 +244,7 @@ def deal_create_manual(
         stage=stage,
         created_by=author,
     )
+    deal._history_user = author
     try:
         # Insert, never update: a second entry with the same id (even a racing one) is refused.
         with transaction.atomic():
@@ -268,6 +269,9 @@ def deal_confirm(*, deal: Deal, confirmed_by: User) -> Deal:
     if not claimed:
         raise StateConflict(_("This deal needs no confirmation or is already confirmed."))
     deal.refresh_from_db()
+    # A conditional UPDATE sends no save signal: the audit row is written here.
+    deal._history_user = confirmed_by
+    Deal.history.bulk_history_create([deal], update=True)
     Credit.objects.filter(deal=deal).update(counts=deal.won)
     recompute_soon()
     return deal
@@ -287,5 +291,6 @@ def deal_remove(*, deal: Deal, reason: str, removed_by: User | None = None) -> D
         reason=reason,
         removed_by=removed_by,
     )
+    deal._history_user = removed_by
     deal.delete()
     return removal

@@ -147,6 +147,7 @@ def target_grid_save(*, user: User, period: str, rows: Sequence[GridRow], today:
                     base_bonus=row.base_bonus,
                     stretch_bonus=row.stretch_bonus,
                     expected_version=row.version,
+                    by=user,
                 )
                 updated += 1
         except StateConflict as conflict:

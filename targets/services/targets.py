@@ -8,7 +8,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -116,6 +115,8 @@ def target_create(
     if weights:
         target.weight_m1, target.weight_m2, target.weight_m3 = weights
     target_set_derived(target=target)
+    # The audit row names who did it, also without a request (imports, commands).
+    target._history_user = created_by
     try:
         # A racing create of the same owner, period and measure loses here, not with a 500.
         with transaction.atomic():
@@ -183,6 +184,7 @@ def target_allocate(
                     today=today,
                     base=child.amounts[0],
                     stretch=child.amounts[1],
+                    by=created_by,
                 )
         except ValidationError as error:
             errors[child.key] = error
@@ -206,6 +208,7 @@ def target_update(
     base_bonus: Decimal | object | None = _UNCHANGED,
     stretch_bonus: Decimal | object | None = _UNCHANGED,
     expected_version: int | None = None,
+    by: User | None = None,
 ) -> Target:
     """Change a target before its period starts; afterwards only `target_revise` may.
 
@@ -239,6 +242,8 @@ def target_update(
             _validate_bonus(name, value)  # type: ignore[arg-type]
             setattr(target, name, value)
     target.version += 1
+    if by is not None:
+        target._history_user = by  # else the request's user (HistoryRequestMiddleware)
     target.save()
     return target
 
@@ -290,7 +295,7 @@ def target_revise(
     if not reason.strip():
         raise field_error("reason", _("Give the reason for the adjustment."))
     target = _lock(target, expected_version)
-    revision = TargetRevision.objects.create(
+    revision = TargetRevision(
         target=target,
         base_before=target.base,
         stretch_before=target.stretch,
@@ -300,9 +305,13 @@ def target_revise(
         decided_by=decided_by,
         decided_at=decided_at or timezone.now(),
     )
+    revision._history_user = decided_by
+    revision.save()
     target.base, target.stretch = base, stretch
-    target.version = F("version") + 1
+    # The row is locked (`_lock`), so the version read is current; a plain value (not an F
+    # expression) lets the audit row record it.
+    target.version += 1
+    target._history_user = decided_by
     target.save(update_fields=["base", "stretch", "version", "updated_at"])
-    target.refresh_from_db(fields=["version"])
     recompute_soon()
     return revision

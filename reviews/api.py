@@ -5,10 +5,12 @@ from __future__ import annotations
 import django_filters
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from reviews import access, services
@@ -104,6 +106,26 @@ class ProposalViewSet(viewsets.ModelViewSet):
         access.proposal_get_for_author(user=request.user, proposal_id=proposal.pk)
         proposal = services.proposal_withdraw(proposal=proposal, by=request.user)
         return Response(s.ProposalSerializer(proposal).data)
+
+    @extend_schema(
+        request={"multipart/form-data": s.AttachmentInputSerializer},
+        responses={201: s.ProposalSerializer},
+        description=gettext_lazy(
+            "Attach a file to the author's draft, replacing any earlier one: a PDF, a PNG or "
+            "JPEG image or an XLSX workbook of at most 10 MB, its type told by its content. "
+            "Download it from the proposal's page (`/proposals/{id}/attachment/`)."
+        ),
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def attachment(self, request, pk=None):
+        proposal = self.get_object()
+        access.proposal_get_for_author(user=request.user, proposal_id=proposal.pk)
+        query = s.AttachmentInputSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        proposal = services.proposal_update(
+            proposal=proposal, by=request.user, attachment=query.validated_data["attachment"]
+        )
+        return Response(s.ProposalSerializer(proposal).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.DecisionSerializer, responses=s.ProposalSerializer)
     @action(detail=True, methods=["post"])

@@ -37,6 +37,16 @@ class ProposalForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("What changed in the market, with customers or in the team."),
     )
+    attachment = forms.FileField(
+        label=_("Attachment"),
+        required=False,
+        widget=forms.FileInput(
+            attrs={"accept": ".pdf,.png,.jpg,.jpeg,.xlsx,application/pdf,image/png,image/jpeg"}
+        ),
+        help_text=_(
+            "Optional: a PDF, a PNG or JPEG image, or an Excel (XLSX) workbook; at most 10 MB."
+        ),
+    )
 
     def __init__(self, *args, targets, **kwargs):
         super().__init__(*args, **kwargs)

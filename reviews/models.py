@@ -6,6 +6,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from reviews.attachments import attachment_upload_to
 from targets.money import MONEY
 
 
@@ -44,6 +45,16 @@ class Proposal(models.Model):
     proposed_stretch = models.DecimalField(_("proposed stretch"), **MONEY)
     reason = models.CharField(_("reason"), max_length=20, choices=ProposalReason.choices)
     explanation = models.TextField(_("explanation"), blank=True)
+    attachment = models.FileField(
+        _("attachment"),
+        upload_to=attachment_upload_to,
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "PDF, PNG/JPEG image or XLSX, at most 10 MB; served only to those who see the proposal."
+        ),
+    )
+    attachment_name = models.CharField(_("attachment name"), max_length=255, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=ProposalStatus.choices, default=ProposalStatus.DRAFT
     )

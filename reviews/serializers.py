@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -13,6 +14,9 @@ class ProposalSerializer(serializers.ModelSerializer):
     proposed_base = MoneyField()
     proposed_stretch = MoneyField()
     author_name = serializers.CharField(source="author.__str__", read_only=True)
+    attachment_url = serializers.SerializerMethodField(
+        help_text=_("Where those who see the proposal download its attachment; null without one.")
+    )
 
     class Meta:
         model = Proposal
@@ -23,6 +27,8 @@ class ProposalSerializer(serializers.ModelSerializer):
             "proposed_stretch",
             "reason",
             "explanation",
+            "attachment_name",
+            "attachment_url",
             "status",
             "author",
             "author_name",
@@ -34,6 +40,17 @@ class ProposalSerializer(serializers.ModelSerializer):
             "revision",
         ]
         read_only_fields = fields
+
+    def get_attachment_url(self, obj: Proposal) -> str | None:
+        if not obj.attachment:
+            return None
+        return reverse("proposal-attachment-download", args=[obj.pk])
+
+
+class AttachmentInputSerializer(serializers.Serializer):
+    attachment = serializers.FileField(
+        help_text=_("A PDF, a PNG or JPEG image, or an XLSX workbook; at most 10 MB.")
+    )
 
 
 class ProposalInputSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from alerts.models import NotificationKind
 from alerts.services import notify
 from reviews.access import deciders_of
+from reviews.attachments import KINDS, attachment_check, attachment_name_clean
 from reviews.models import DeviationSettings, Proposal, ProposalReason, ProposalStatus
 from targets import services as target_services
 from targets.errors import StateConflict, ValidationError, field_error
@@ -28,8 +29,10 @@ class Decision:
     CHOICES = (APPROVE, REJECT)
 
 
-def _validate(*, base: Decimal, stretch: Decimal, reason: str) -> None:
+def _validate(*, base: Decimal, stretch: Decimal, reason: str, attachment=None) -> str | None:
+    """Raise every field's errors at once; the attachment's checked kind otherwise."""
     errors: dict[str, list[str]] = {}
+    kind = _attachment_kind(attachment, errors)
     if base < 0:
         errors["proposed_base"] = [_("Base cannot be negative.")]
     elif base > MAX_AMOUNT:
@@ -42,6 +45,30 @@ def _validate(*, base: Decimal, stretch: Decimal, reason: str) -> None:
         errors["reason"] = [_("Choose one of the listed reasons.")]
     if errors:
         raise ValidationError(errors)
+    return kind
+
+
+def _attachment_kind(attachment, errors: dict[str, list[str]] | None = None) -> str | None:
+    """Check an upload before anything is written; its errors join `errors` when given."""
+    if attachment is None:
+        return None
+    try:
+        return attachment_check(attachment)
+    except ValidationError as error:
+        if errors is None:
+            raise
+        errors.update(error.message_dict)
+        return None
+
+
+def _attach(proposal: Proposal, attachment, kind: str) -> None:
+    """Store the checked upload under the proposal's folder, under a name we choose."""
+    old = proposal.attachment.name if proposal.attachment else ""
+    proposal.attachment_name = attachment_name_clean(attachment.name, kind=kind)
+    proposal.attachment.save(f"attachment.{KINDS[kind][0]}", attachment, save=False)
+    if old and old != proposal.attachment.name:
+        storage = proposal.attachment.storage
+        transaction.on_commit(lambda: storage.delete(old))
 
 
 @transaction.atomic
@@ -53,9 +80,14 @@ def proposal_create(
     proposed_stretch: Decimal,
     reason: str,
     explanation: str = "",
+    attachment=None,
     submit: bool = False,
 ) -> Proposal:
-    _validate(base=proposed_base, stretch=proposed_stretch, reason=reason)
+    """A draft (or, with `submit`, a submitted proposal); `attachment` an uploaded file,
+    checked by content before anything is written."""
+    kind = _validate(
+        base=proposed_base, stretch=proposed_stretch, reason=reason, attachment=attachment
+    )
     proposal = Proposal(
         target=target,
         author=author,
@@ -66,6 +98,15 @@ def proposal_create(
     )
     proposal._history_user = author
     proposal.save()
+    if kind is not None:
+        # The folder is the proposal's: it has an id only now.
+        _attach(proposal, attachment, kind)
+        proposal.skip_history_when_saving = True
+        proposal.save(update_fields=["attachment", "attachment_name"])
+        del proposal.skip_history_when_saving
+        proposal.history.filter(history_type="+").update(
+            attachment=proposal.attachment.name, attachment_name=proposal.attachment_name
+        )
     if submit:
         proposal = proposal_submit(proposal=proposal, by=author)
     return proposal
@@ -80,8 +121,10 @@ def proposal_update(
     proposed_stretch: Decimal | None = None,
     reason: str | None = None,
     explanation: str | None = None,
+    attachment=None,
 ) -> Proposal:
-    """Change a draft; once submitted it is the reviewers' to decide."""
+    """Change a draft; once submitted it is the reviewers' to decide. An `attachment`
+    replaces the one kept so far."""
     current = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if current.author_id != by.pk:
         raise StateConflict(_("Only the author may change this proposal."))
@@ -95,7 +138,14 @@ def proposal_update(
         current.reason = reason
     if explanation is not None:
         current.explanation = explanation
-    _validate(base=current.proposed_base, stretch=current.proposed_stretch, reason=current.reason)
+    kind = _validate(
+        base=current.proposed_base,
+        stretch=current.proposed_stretch,
+        reason=current.reason,
+        attachment=attachment,
+    )
+    if kind is not None:
+        _attach(current, attachment, kind)
     current._history_user = by
     current.save()
     return current
@@ -103,11 +153,15 @@ def proposal_update(
 
 @transaction.atomic
 def proposal_delete(*, proposal: Proposal, by: User) -> None:
+    stored = proposal.attachment.name if proposal.attachment else ""
     deleted, _rows = Proposal.objects.filter(
         pk=proposal.pk, author=by, status=ProposalStatus.DRAFT
     ).delete()
     if not deleted:
         raise StateConflict(_("Only the author's draft can be deleted."))
+    if stored:
+        storage = proposal.attachment.storage
+        transaction.on_commit(lambda: storage.delete(stored))
 
 
 def _claim(

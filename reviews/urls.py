@@ -10,6 +10,11 @@ urlpatterns = [
     path("proposals/new/", views.proposal_new, name="proposals-new"),
     path("proposals/new/preview/", views.proposal_preview, name="proposals-preview"),
     path("proposals/<int:proposal_id>/", views.proposal_detail, name="proposal-page"),
+    path(
+        "proposals/<int:proposal_id>/attachment/",
+        views.proposal_attachment,
+        name="proposal-attachment-download",
+    ),
     path("proposals/<int:proposal_id>/submit/", views.proposal_submit, name="proposal-submit"),
     path(
         "proposals/<int:proposal_id>/withdraw/", views.proposal_withdraw, name="proposal-withdraw"

@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reviews import access, selectors, services
+from reviews.attachments import attachment_content_type
 from reviews.forms import DecisionForm, ProposalForm
 from reviews.models import ProposalStatus
 from targets.errors import StateConflict, ValidationError
@@ -37,7 +39,7 @@ def proposal_list(request):
     )
 
 
-def _new_form(request, data=None):
+def _new_form(request, data=None, files=None):
     targets = selectors.proposable_targets(user=request.user, today=timezone.localdate())
     initial = {}
     target_id = parse_id(request.GET.get("target"))
@@ -49,13 +51,16 @@ def _new_form(request, data=None):
                 "proposed_base": amount_text(target.base),
                 "proposed_stretch": amount_text(target.stretch),
             }
-    return ProposalForm(data, targets=targets, initial=initial), targets
+    return ProposalForm(data, files, targets=targets, initial=initial), targets
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def proposal_new(request):
-    form, targets = _new_form(request, request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        form, targets = _new_form(request, request.POST, request.FILES)
+    else:
+        form, targets = _new_form(request)
     if not targets.exists():
         raise PermissionDenied(_("You have no target of this or a later quarter to adjust."))
     if request.method == "POST" and form.is_valid():
@@ -68,6 +73,7 @@ def proposal_new(request):
                 proposed_stretch=data["proposed_stretch"],
                 reason=data["reason"],
                 explanation=data["explanation"],
+                attachment=data.get("attachment"),
                 submit="submit" in request.POST,
             )
         except ValidationError as error:
@@ -123,6 +129,25 @@ def proposal_detail(request, proposal_id: int):
         user=request.user, proposal=proposal, today=timezone.localdate()
     )
     return render(request, "reviews/proposal_detail.html", {"page": page, "form": DecisionForm()})
+
+
+@login_required
+@require_GET
+def proposal_attachment(request, proposal_id: int):
+    """The attachment, to those who may see the proposal only (never from MEDIA_URL)."""
+    proposal = access.proposal_get_for_user(user=request.user, proposal_id=proposal_id)
+    if not proposal.attachment:
+        raise Http404(_("This proposal has no attachment."))
+    try:
+        stream = proposal.attachment.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("This proposal has no attachment.")) from None
+    return FileResponse(
+        stream,
+        as_attachment=True,
+        filename=proposal.attachment_name or proposal.attachment.name.rsplit("/", 1)[-1],
+        content_type=attachment_content_type(proposal.attachment.name),
+    )
 
 
 def _act(request, proposal_id: int, action):

@@ -152,8 +152,9 @@ def test_request_bodies_are_documented_as_json_only(schema):
     ]
     assert bodies
     for path, method, content in bodies:
-        # Files come as multipart, by the contract (SPEC §10 `imports/`).
-        expected = ["multipart/form-data"] if path == "/api/v1/imports/" else ["application/json"]
+        # Files come as multipart, by the contract (SPEC §10 `imports/`, a proposal's attachment).
+        uploads = {"/api/v1/imports/", "/api/v1/proposals/{id}/attachment/"}
+        expected = ["multipart/form-data"] if path in uploads else ["application/json"]
         assert list(content) == expected, (path, method)
 
 

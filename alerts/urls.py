@@ -9,6 +9,10 @@ urlpatterns = [
     path("inbox/badge/", views.inbox_badge, name="inbox-badge"),
     path("inbox/read/", views.notices_read_all, name="inbox-read-all"),
     path("inbox/<int:notification_id>/read/", views.notice_read, name="inbox-read"),
-    path("alerts/<int:alert_id>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
-    path("alerts/<int:alert_id>/resolve/", views.alert_resolve, name="alert-resolve"),
+    path(
+        "alerts/<int:alert_id>/acknowledge/",
+        views.alert_acknowledge,
+        name="inbox-alert-acknowledge",
+    ),
+    path("alerts/<int:alert_id>/resolve/", views.alert_resolve, name="inbox-alert-resolve"),
 ]

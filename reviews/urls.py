@@ -15,11 +15,13 @@ urlpatterns = [
         views.proposal_attachment,
         name="proposal-attachment-download",
     ),
-    path("proposals/<int:proposal_id>/submit/", views.proposal_submit, name="proposal-submit"),
+    path("proposals/<int:proposal_id>/submit/", views.proposal_submit, name="proposal-page-submit"),
     path(
-        "proposals/<int:proposal_id>/withdraw/", views.proposal_withdraw, name="proposal-withdraw"
+        "proposals/<int:proposal_id>/withdraw/",
+        views.proposal_withdraw,
+        name="proposal-page-withdraw",
     ),
-    path("proposals/<int:proposal_id>/decide/", views.proposal_decide, name="proposal-decide"),
+    path("proposals/<int:proposal_id>/decide/", views.proposal_decide, name="proposal-page-decide"),
     path("reviews/", meeting_views.meeting_list, name="meetings"),
     path("reviews/new/", meeting_views.meeting_new, name="meeting-new"),
     path("reviews/<int:meeting_id>/", meeting_views.meeting_detail, name="meeting-page"),
@@ -53,5 +55,9 @@ urlpatterns = [
     path("flags/", dispute_views.dispute_list, name="disputes"),
     path("flags/new/", dispute_views.dispute_new, name="disputes-new"),
     path("flags/<int:dispute_id>/", dispute_views.dispute_detail, name="dispute-page"),
-    path("flags/<int:dispute_id>/resolve/", dispute_views.dispute_resolve, name="dispute-resolve"),
+    path(
+        "flags/<int:dispute_id>/resolve/",
+        dispute_views.dispute_resolve,
+        name="dispute-page-resolve",
+    ),
 ]

@@ -120,3 +120,23 @@ def test_failed_logins_are_counted_by_axes_before_any_password_check():
     assert settings.AXES_FAILURE_LIMIT == 10
     assert settings.AXES_LOCKOUT_PARAMETERS == ["username"]
     assert settings.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
+
+
+def test_no_page_shares_a_url_name_with_an_api_route():
+    """A page whose name an API route also uses would have its forms post to the API."""
+    from collections import Counter
+
+    from django.urls import get_resolver
+
+    names: list[str] = []
+
+    def walk(patterns):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                if not pattern.namespace:
+                    walk(pattern.url_patterns)
+            elif pattern.name and "format" not in str(pattern.pattern):
+                names.append(pattern.name)
+
+    walk(get_resolver().url_patterns)
+    assert [name for name, n in Counter(names).items() if n > 1] == []

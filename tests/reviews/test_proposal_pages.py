@@ -199,3 +199,15 @@ def test_the_target_page_offers_a_proposal_to_its_owner_only(client, org, target
     assert 'data-testid="propose"' not in html
     html = client.get(f"/targets/{targets['east1'].pk}/").content.decode()
     assert f"/proposals/new/?target={targets['east1'].pk}" in html
+
+
+def test_the_proposal_page_buttons_post_to_the_pages_not_the_api(client, org, targets):
+    draft = proposal_for(targets["alice"], submit=False)
+    html = signed_in(client, org.alice).get(f"/proposals/{draft.pk}/").content.decode()
+    assert f'action="/proposals/{draft.pk}/submit/"' in html
+    assert f'action="/proposals/{draft.pk}/withdraw/"' in html
+    response = client.post(f"/proposals/{draft.pk}/submit/")
+    assert response.status_code == 302
+    html = signed_in(client, org.hrbp).get(f"/proposals/{draft.pk}/").content.decode()
+    assert f'action="/proposals/{draft.pk}/decide/"' in html
+    assert "/api/v1/" not in html.split("<main", 1)[1]

@@ -59,6 +59,27 @@ def notify(
     return created
 
 
+def notify_each(
+    *, kind: str, notices: Iterable[tuple[Iterable[User], Target | None, int | None]]
+) -> list[Notification]:
+    """`notify` for many subjects at once — (recipients, target, subject id) each — in one
+    insert, so a run that opens thousands of cases costs a fixed number of statements."""
+    rows = []
+    for recipients, target, subject_id in notices:
+        seen: set[int] = set()
+        for user in recipients:
+            if user.pk in seen:
+                continue
+            seen.add(user.pk)
+            rows.append(
+                Notification(recipient=user, kind=kind, target=target, subject_id=subject_id)
+            )
+    with transaction.atomic():
+        created = Notification.objects.bulk_create(rows, batch_size=2000)
+        _deliver_after_commit(created)
+    return created
+
+
 def _deliver_after_commit(notifications: Sequence[Notification]) -> None:
     """Queue the e-mail channel for notices to people with an address, once committed."""
     from alerts.tasks import deliver_email

@@ -59,6 +59,27 @@ def notify(
     return created
 
 
+def notify_each(
+    *, kind: str, notices: Iterable[tuple[Iterable[User], Target | None, int | None]]
+) -> list[Notification]:
+    """`notify` for many subjects at once — (recipients, target, subject id) each — in one
+    insert, so a run that opens thousands of cases costs a fixed number of statements."""
+    rows = []
+    for recipients, target, subject_id in notices:
+        seen: set[int] = set()
+        for user in recipients:
+            if user.pk in seen:
+                continue
+            seen.add(user.pk)
+            rows.append(
+                Notification(recipient=user, kind=kind, target=target, subject_id=subject_id)
+            )
+    with transaction.atomic():
+        created = Notification.objects.bulk_create(rows)
+        _deliver_after_commit(created)
+    return created
+
+
 def _deliver_after_commit(notifications: Sequence[Notification]) -> None:
     """Queue the e-mail channel for notices to people with an address, once committed."""
     from alerts.tasks import deliver_email
@@ -200,6 +221,8 @@ def alerts_raise(
         return 0
     now = timezone.now()
     with transaction.atomic():
+        # No batch_size here nor for the notices: one insert on PostgreSQL however many
+        # (Django still splits where a backend needs it, e.g. SQLite's parameter limit).
         Alert.objects.bulk_create(
             [
                 Alert(
@@ -211,7 +234,6 @@ def alerts_raise(
                 )
                 for c in conditions
             ],
-            batch_size=2000,
             ignore_conflicts=True,
         )
         fresh = list(
@@ -240,7 +262,7 @@ def _notify_alerts(alerts: Sequence[Alert], rule: AlertRule) -> None:
         for alert in alerts
         for user_id in sorted(recipients.get(alert.target_id, ()))
     ]
-    created = Notification.objects.bulk_create(rows, batch_size=2000)
+    created = Notification.objects.bulk_create(rows)
     with_email = set(
         User.objects.filter(pk__in={n.recipient_id for n in created}, is_active=True)
         .exclude(email="")

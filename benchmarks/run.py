@@ -33,6 +33,10 @@ GOAL_RATIO = 1.5
 GOAL_API_SECONDS = 0.100
 GOAL_STATUS_SECONDS = 0.300
 GOAL_GENERATION_SECONDS = 120.0
+GOAL_DEVIATIONS_SECONDS = 5.0
+# Two consecutive weeks inside the last generated quarter: the second opens the cases of
+# targets off plan both weeks (SPEC §6), then runs again to show it creates nothing.
+DEVIATION_WEEKS = ("2025-W44", "2025-W45")
 PAGE_SIZES = (10, 100, 500)
 SERVER_SETTINGS = ("shared_buffers", "work_mem", "max_parallel_workers_per_gather", "jit")
 
@@ -284,6 +288,62 @@ def api_query_counts(size) -> dict[str, dict[int, int]]:
     return counts
 
 
+class _Undo(Exception):
+    """Raised to roll back what the deviation evaluation wrote."""
+
+
+def deviation_evaluations() -> list[dict]:
+    """Evaluate two weeks for every target, then the second again; undone at the end.
+
+    Each step: wall time, SQL statements, targets, cases opened, notices and alerts written.
+    """
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from alerts.models import Alert, Notification
+    from reviews.deviations import deviations_evaluate
+    from reviews.models import AdjustmentCase
+    from targets.periods import IsoWeek
+
+    first, second = (IsoWeek.parse(label) for label in DEVIATION_WEEKS)
+    steps = [(f"first evaluation of {first}", first), (f"then {second}", second)]
+    steps.append((f"{second} again", second))
+    results: list[dict] = []
+    try:
+        with transaction.atomic():
+            for name, week in steps:
+                before = (
+                    AdjustmentCase.objects.count(),
+                    Notification.objects.count(),
+                    Alert.objects.count(),
+                )
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    evaluation = deviations_evaluate(week=week)
+                    seconds = time.perf_counter() - started
+                after = (
+                    AdjustmentCase.objects.count(),
+                    Notification.objects.count(),
+                    Alert.objects.count(),
+                )
+                results.append(
+                    {
+                        "name": name,
+                        "seconds": seconds,
+                        "queries": len(captured),
+                        "targets": evaluation.targets,
+                        "off_plan": evaluation.off_plan,
+                        "cases": after[0] - before[0],
+                        "notices": after[1] - before[1],
+                        "alerts": after[2] - before[2],
+                    }
+                )
+            raise _Undo
+    except _Undo:
+        pass
+    return results
+
+
 def what_the_check_covers(by_sql: dict) -> dict[str, str]:
     """How many targets have a value for each output: the agreement check means something."""
     from collections import Counter
@@ -385,6 +445,8 @@ class Results:
     pages: list[Timing]
     query_counts: dict[str, dict[int, int]]
     query_counts_small: dict[str, dict[int, int]] | None
+    deviations: list[dict]
+    deviations_small: list[dict] | None
     compared: int
     differences: list[tuple]
     covered: dict[str, str]
@@ -453,6 +515,34 @@ class Results:
                     len(counts) == 1,
                 )
             )
+        slowest = max(step["seconds"] for step in self.deviations)
+        goals.append(
+            (
+                f"deviation evaluation of a week ≤ {GOAL_DEVIATIONS_SECONDS:.0f} s "
+                f"(every target; slowest of the steps below)",
+                f"{slowest:.2f} s",
+                slowest <= GOAL_DEVIATIONS_SECONDS,
+            )
+        )
+        again = self.deviations[-1]
+        goals.append(
+            (
+                f"re-running {DEVIATION_WEEKS[1]} creates nothing",
+                f"{again['cases']} cases, {again['notices']} notices, {again['alerts']} alerts",
+                not (again["cases"] or again["notices"] or again["alerts"]),
+            )
+        )
+        if self.deviations_small:
+            for step, small in zip(self.deviations, self.deviations_small, strict=True):
+                counts = {step["queries"], small["queries"]}
+                goals.append(
+                    (
+                        f"SQL statements of the deviation evaluation ({step['name']}) constant "
+                        "in company size",
+                        ", ".join(map(str, sorted(counts))),
+                        len(counts) == 1,
+                    )
+                )
         if self.generation:
             seconds = self.generation["seconds"]
             goals.append(
@@ -608,6 +698,7 @@ def render(r: Results) -> str:
         "A page holding unit targets runs one statement more than a page of rep targets only: "
         "the sum of the children's Base (allocation coverage), which only units have.",
         "",
+        *_deviation_lines(r),
         "## Goals",
         "",
         "| goal | measured | met |",
@@ -617,6 +708,46 @@ def render(r: Results) -> str:
         notes(r).strip(),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _deviation_lines(r: Results) -> list[str]:
+    header = (
+        "| step | seconds | SQL statements | targets | off plan | cases opened | notices | alerts |"
+    )
+    rule = "|---|---:|---:|---:|---:|---:|---:|---:|"
+    if r.deviations_small:
+        header += f" SQL statements, {r.small.reps:,} reps |"
+        rule += "---:|"
+    lines = [
+        "## Weekly deviation evaluation",
+        "",
+        "`deviations_evaluate(week=…)` (SPEC §6, the weekly beat task) over every target of "
+        f"the company, for {DEVIATION_WEEKS[0]} and then {DEVIATION_WEEKS[1]} inside "
+        f"{r.size.quarters[-1].label}: the second week opens a case for every target off "
+        "plan by more than 15 % both weeks, with its alert and the notices to the HRBP and "
+        "manager; running the second week again must create nothing. Run inside one "
+        "transaction rolled back at the end, so every bench run starts from the same state.",
+        "",
+        header,
+        rule,
+    ]
+    for i, step in enumerate(r.deviations):
+        row = (
+            f"| {step['name']} | {step['seconds']:.2f} | {step['queries']} | "
+            f"{step['targets']:,} | {step['off_plan']:,} | {step['cases']:,} | "
+            f"{step['notices']:,} | {step['alerts']:,} |"
+        )
+        if r.deviations_small:
+            row += f" {r.deviations_small[i]['queries']} |"
+        lines.append(row)
+    lines += [
+        "",
+        "The states are read in one statement and written back in one "
+        "(`UPDATE … FROM unnest(…)`: `bulk_update`'s `CASE` over 11,000 rows took PostgreSQL "
+        "minutes), the cases, alerts and notices go in as bulk inserts.",
+        "",
+    ]
+    return lines
 
 
 def notes(r: Results) -> str:
@@ -709,6 +840,10 @@ def print_table(r: Results) -> None:
     print(f"queries per request: {r.query_counts}")
     if r.query_counts_small:
         print(f"  small company:      {r.query_counts_small}")
+    for step in r.deviations:
+        print(f"deviations: {step}")
+    for step in r.deviations_small or ():
+        print(f"  small company: {step}")
     for goal, measured, ok in r.goals():
         print(f"  [{'x' if ok else ' '}] {goal}: {measured}")
 
@@ -716,7 +851,7 @@ def print_table(r: Results) -> None:
 # Main --------------------------------------------------------------------------------
 
 
-def run_small(url: str) -> dict[str, dict[int, int]] | None:
+def run_small(url: str) -> tuple[dict[str, dict[int, int]], list[dict]] | None:
     """Query counts on a small company, in a sibling database (its own process and settings)."""
     small_url = url.rsplit("/", 1)[0] + "/" + _database_name(url) + "_small"
     done = subprocess.run(
@@ -730,8 +865,11 @@ def run_small(url: str) -> dict[str, dict[int, int]] | None:
     if done.returncode != 0:
         print(done.stdout, done.stderr, file=sys.stderr)
         return None
-    counts = json.loads(done.stdout.strip().splitlines()[-1])
-    return {shape: {int(k): v for k, v in by_size.items()} for shape, by_size in counts.items()}
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    counts = {
+        shape: {int(k): v for k, v in by_size.items()} for shape, by_size in measured["api"].items()
+    }
+    return counts, measured["deviations"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -768,7 +906,7 @@ def main(argv: list[str] | None = None) -> int:
         _remember_generation(generation)
         log(f"generated in {generation.seconds:.1f} s")
     if args.query_counts_only:
-        print(json.dumps(api_query_counts(size)))
+        print(json.dumps({"api": api_query_counts(size), "deviations": deviation_evaluations()}))
         return 0
 
     from django.db import connection
@@ -881,11 +1019,14 @@ def main(argv: list[str] | None = None) -> int:
     ):
         log(f"note: page {rollup_page} does not hold the company's target")
     query_counts = api_query_counts(size)
+    log("evaluating deviations for every target (rolled back afterwards) …")
+    deviations = deviation_evaluations()
     connection.close()
     small = None
     if not args.no_small:
         log("counting queries on the small company …")
         small = run_small(url)
+    small_counts, small_deviations = small if small else (None, None)
 
     results = Results(
         size=size,
@@ -902,7 +1043,9 @@ def main(argv: list[str] | None = None) -> int:
         status_filter=status_timing,
         pages=pages,
         query_counts=query_counts,
-        query_counts_small=small,
+        query_counts_small=small_counts,
+        deviations=deviations,
+        deviations_small=small_deviations,
         compared=len(target_rows),
         differences=differences,
         covered=covered,
@@ -915,6 +1058,10 @@ def main(argv: list[str] | None = None) -> int:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render(results))
     log(f"wrote {output}")
+    again = deviations[-1]
+    if again["cases"] or again["notices"] or again["alerts"]:
+        log(f"FAILED: re-running {DEVIATION_WEEKS[1]} created something: {again}")
+        return 1
     if differences:
         # The baseline only means something if it computes the same figures.
         log(f"FAILED: figures_for and the hand-written statement differ ({len(differences)})")

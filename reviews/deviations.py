@@ -10,16 +10,18 @@ read, and bulk writes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
 from django.utils import timezone
 
 from alerts.models import NotificationKind
-from alerts.services import alerts_raise_for_cases, notify
+from alerts.services import alerts_raise_for_cases, notify_each
 from reviews.models import (
     AdjustmentCase,
     CaseState,
@@ -175,11 +177,39 @@ def deviations_evaluate(*, week: IsoWeek) -> Evaluation:
                 )
             )
     IndicatorState.objects.bulk_create(new_states)
-    IndicatorState.objects.bulk_update(changed_states, ["state", "streak", "last_week", "weeks"])
+    _states_update(changed_states)
     AdjustmentCase.objects.bulk_create(new_cases)
     result.cases_opened = len(new_cases)
     _notify_cases(new_cases)
     return result
+
+
+def _states_update(states: list[IndicatorState]) -> None:
+    """Write the changed states back in one statement.
+
+    `bulk_update`'s `CASE id WHEN …` costs PostgreSQL time quadratic in the rows (minutes
+    for 10,000 targets); on PostgreSQL one `UPDATE … FROM unnest(…)` does it in linear time.
+    """
+    if not states:
+        return
+    if connection.vendor != "postgresql":
+        IndicatorState.objects.bulk_update(states, ["state", "streak", "last_week", "weeks"])
+        return
+    table = connection.ops.quote_name(IndicatorState._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS s SET state = v.state, streak = v.streak, "
+            "last_week = v.last_week, weeks = v.weeks::jsonb "
+            "FROM unnest(%s::bigint[], %s::text[], %s::int[], %s::text[], %s::text[]) "
+            "AS v(id, state, streak, last_week, weeks) WHERE s.id = v.id",
+            [
+                [s.pk for s in states],
+                [s.state for s in states],
+                [s.streak for s in states],
+                [s.last_week for s in states],
+                [json.dumps(s.weeks, cls=DjangoJSONEncoder) for s in states],
+            ],
+        )
 
 
 @transaction.atomic
@@ -220,22 +250,21 @@ def _notify_cases(cases: list[AdjustmentCase]) -> None:
         .distinct()
         .prefetch_related("role_assignments")
     )
+    by_unit: dict[int, list[User]] = {}
+    notices = []
     for case in cases:
         unit = case.target.owner_unit_id or case.target.owner_user.team_id
-        above = ancestors.get(unit, set())
-        # The HRBPs and managers over the owner: for a rep, whoever manages their team.
-        recipients = [
-            person
-            for person in people
-            if any(
-                grant.unit_id in above
-                for grant in person.role_assignments.all()
-                if grant.role in (Role.HRBP, Role.SALES_MANAGER)
-            )
-        ]
-        notify(
-            recipients=recipients,
-            kind=NotificationKind.CASE_OPENED,
-            target=case.target,
-            subject_id=case.pk,
-        )
+        if unit not in by_unit:
+            above = ancestors.get(unit, set())
+            # The HRBPs and managers over the owner: for a rep, whoever manages their team.
+            by_unit[unit] = [
+                person
+                for person in people
+                if any(
+                    grant.unit_id in above
+                    for grant in person.role_assignments.all()
+                    if grant.role in (Role.HRBP, Role.SALES_MANAGER)
+                )
+            ]
+        notices.append((by_unit[unit], case.target, case.pk))
+    notify_each(kind=NotificationKind.CASE_OPENED, notices=notices)

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from alerts.models import Notification
 from reviews.deviations import REVENUE_PACE, deviations_evaluate
@@ -14,7 +16,7 @@ from reviews.models import AdjustmentCase, DeviationSettings, IndicatorState
 from targets import services
 from targets.figures import figures_for
 from targets.periods import IsoWeek
-from tests.factories import DealFactory
+from tests.factories import DealFactory, make_rep
 
 pytestmark = pytest.mark.django_db
 
@@ -131,6 +133,31 @@ def test_the_cost_is_fixed_whatever_the_number_of_targets(org, django_assert_max
     # 11 of them raise the case_opened alerts and their notices (alerts.services).
     with django_assert_max_num_queries(36):
         deviations_evaluate(week=W16)
+
+
+def _statements_per_week(org, reps: int) -> list[int]:
+    """Statements for W15, W16 (opens a case per target) and W16 again, with `reps` more
+    rep targets; rolled back afterwards."""
+    counts = []
+    with transaction.atomic():
+        for n in range(reps):
+            rep = make_rep(f"extra{n}", org.east2 if n % 2 else org.north1)
+            services.target_create(
+                period="2025Q2", owner_user=rep, base=Decimal(91000), stretch=Decimal(91000)
+            )
+        for week in (W15, W16, W16):
+            with CaptureQueriesContext(connection) as captured:
+                deviations_evaluate(week=week)
+            counts.append(len(captured))
+        assert AdjustmentCase.objects.count() == reps
+        transaction.set_rollback(True)
+    return counts
+
+
+def test_a_week_costs_the_same_statements_for_4_targets_as_for_40(org):
+    few, many = _statements_per_week(org, 4), _statements_per_week(org, 40)
+    assert few == many, (few, many)
+    assert many[1] <= 36
 
 
 def test_the_command_evaluates_a_week_and_refuses_a_bad_one(org, target, capsys):

@@ -7,6 +7,7 @@ from reviews.disputes import views as dispute_views
 
 urlpatterns = [
     path("proposals/", views.proposal_list, name="proposals"),
+    path("proposals/effect/", views.proposal_effect_section, name="proposal-effect-section"),
     path("proposals/new/", views.proposal_new, name="proposals-new"),
     path("proposals/new/preview/", views.proposal_preview, name="proposals-preview"),
     path("proposals/<int:proposal_id>/", views.proposal_detail, name="proposal-page"),

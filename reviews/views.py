@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied
@@ -13,11 +15,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from reviews import access, selectors, services
 from reviews.attachments import attachment_content_type
+from reviews.effect import REPS_SHOWN, effect_metrics
 from reviews.forms import DecisionForm, ProposalForm
 from reviews.models import ProposalStatus
+from targets.access import unit_get_for_figures
 from targets.errors import StateConflict, ValidationError
 from targets.forms import add_service_errors, amount_text
 from targets.ids import parse_id
+from targets.periods import PeriodError, Quarter
 
 
 @login_required
@@ -194,4 +199,23 @@ def proposal_decide(request, proposal_id: int):
             decision=form.cleaned_data["decision"],
             note=form.cleaned_data["note"],
         ),
+    )
+
+
+@login_required
+@require_GET
+def proposal_effect_section(request):
+    """The company dashboard's effect section, loaded after the dashboard itself (htmx)."""
+    unit_id = parse_id(request.GET.get("unit"))
+    if unit_id is None:
+        raise BadRequest(_("Name the company with ?unit=."))
+    unit = unit_get_for_figures(user=request.user, unit_id=unit_id)
+    try:
+        period = Quarter.parse(request.GET.get("period", ""))
+        as_of = date.fromisoformat(request.GET["as_of"]) if request.GET.get("as_of") else None
+    except (PeriodError, ValueError):
+        raise BadRequest(_("Give a quarter like 2025Q2 and a date like 2025-05-15.")) from None
+    effect = effect_metrics(unit=unit, period=period, as_of=as_of or timezone.localdate())
+    return render(
+        request, "reviews/_effect.html", {"effect": effect, "reps": effect.by_rep[:REPS_SHOWN]}
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -168,9 +169,25 @@ def test_the_company_dashboard_shows_the_effect_to_who_sees_the_company(
     propose(org, org.alice, world["alice"], 500, decide="approve")
     client.force_login(org.director)
     html = client.get("/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
-    assert 'data-testid="effect"' in html
-    assert ("目标调整效果" if language == "zh-hans" else "Effect of target adjustments") in html
+    # The dashboard answers at once; the section follows by htmx from its own address.
+    assert 'data-testid="effect-placeholder"' in html
+    url = re.search(r'hx-get="(/proposals/effect/[^"]+)"', html)[1].replace("&amp;", "&")
+    section = client.get(url, HTTP_ACCEPT_LANGUAGE=language, HTTP_HX_REQUEST="true")
+    assert 'data-testid="effect"' in section.content.decode()
+    assert ("目标调整效果" if language == "zh-hans" else "Effect of target adjustments") in (
+        section.content.decode()
+    )
     client.force_login(org.mgr_east)
-    assert 'data-testid="effect"' not in client.get("/").content.decode()
+    assert "effect-placeholder" not in client.get("/").content.decode()
+    # A manager cannot read the company's section directly either.
+    assert client.get(url).status_code == 403
     client.force_login(org.alice)
-    assert 'data-testid="effect"' not in client.get("/").content.decode()
+    assert "effect-placeholder" not in client.get("/").content.decode()
+
+
+def test_the_effect_section_refuses_bad_input_with_a_400(client, org, world):
+    client.force_login(org.director)
+    assert client.get("/proposals/effect/").status_code == 400
+    bad = client.get("/proposals/effect/", {"unit": org.company.pk, "period": "garbage"})
+    assert bad.status_code == 400
+    assert client.get("/proposals/effect/", {"unit": 99999999, "period": "2025Q2"}).status_code == 404

@@ -190,4 +190,6 @@ def test_the_effect_section_refuses_bad_input_with_a_400(client, org, world):
     assert client.get("/proposals/effect/").status_code == 400
     bad = client.get("/proposals/effect/", {"unit": org.company.pk, "period": "garbage"})
     assert bad.status_code == 400
-    assert client.get("/proposals/effect/", {"unit": 99999999, "period": "2025Q2"}).status_code == 404
+    assert (
+        client.get("/proposals/effect/", {"unit": 99999999, "period": "2025Q2"}).status_code == 404
+    )

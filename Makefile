@@ -53,9 +53,10 @@ run: demo messages
 	fi; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# PYTHONDONTWRITEBYTECODE unset: cached bytecode makes pytest start ~3x faster.
+# PYTHONDONTWRITEBYTECODE unset: cached bytecode makes pytest start ~3x faster. One worker
+# per core (pytest-xdist); each worker gets its own test database.
 test: messages
-	env -u PYTHONDONTWRITEBYTECODE $(VENV)/bin/pytest -q -rfEs $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE $(VENV)/bin/pytest -q -rfEs -n auto $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

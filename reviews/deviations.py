@@ -230,6 +230,26 @@ def case_open(*, target: Target, indicator: str, week: str, weeks: list[dict]) -
     return case
 
 
+def cases_close(*, case_ids: list[int]) -> int:
+    """Close decided cases (a review kept or adjusted their target): the indicator starts
+    over from normal, so a target still off plan opens a new case two weeks later."""
+    cases = list(
+        AdjustmentCase.objects.filter(pk__in=case_ids, state=CaseState.OPEN).values_list(
+            "pk", "target_id", "indicator"
+        )
+    )
+    if not cases:
+        return 0
+    closed = AdjustmentCase.objects.filter(
+        pk__in=[pk for pk, _t, _i in cases], state=CaseState.OPEN
+    ).update(state=CaseState.CLOSED, closed_at=timezone.now())
+    for _pk, target_id, indicator in cases:
+        IndicatorState.objects.filter(target_id=target_id, indicator=indicator).update(
+            state=IndicatorStateKind.NORMAL, streak=0
+        )
+    return closed
+
+
 def _notify_cases(cases: list[AdjustmentCase]) -> None:
     """Tell the HRBP over each target and the owner's manager (SPEC §6)."""
     if not cases:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reviews import services as proposal_services
+from reviews.deviations import cases_close
 from reviews.meeting_access import can_chair
 from reviews.meeting_models import (
     AgendaItem,
@@ -359,4 +360,12 @@ def meeting_close(*, meeting: ReviewMeeting, by: User, today: date) -> ReviewMee
     meeting.refresh_from_db()
     meeting.minutes = minutes_data(meeting, today=today, live=True)
     meeting.save(update_fields=["minutes"])
+    # A case the review kept or adjusted is settled; a deferred one stays open for next month.
+    cases_close(
+        case_ids=list(
+            meeting.items.filter(
+                case__isnull=False, decision__in=[ItemDecision.KEEP, ItemDecision.ADJUST]
+            ).values_list("case_id", flat=True)
+        )
+    )
     return meeting

@@ -534,3 +534,28 @@ def test_another_companys_unit_or_people_are_unknown(api, org, targets):
     assert "unit" in create(api, org, unit=other.pk).json()
     assert "members" in create(api, org, members=[stranger.pk]).json()
     assert "members" in create(api, org, members=[999_999]).json()
+
+
+def test_closing_settles_the_cases_the_review_kept_or_adjusted_and_leaves_deferred_ones(
+    api, org, targets, meeting
+):
+    from reviews.deviations import case_open
+    from reviews.models import IndicatorState
+
+    kept = case_open(target=targets["bob"], indicator="revenue_pace", week="2025-W20", weeks=[])
+    deferred = case_open(
+        target=targets["alice"], indicator="revenue_pace", week="2025-W20", weeks=[]
+    )
+    api(org.hrbp).post(f"{URL}{meeting.pk}/refresh/")
+    items = {i.case_id: i for i in meeting.items.filter(case__isnull=False)}
+    api(org.hrbp).patch(items_url(meeting, items[kept.pk]), {"decision": "keep"}, format="json")
+    api(org.hrbp).patch(
+        items_url(meeting, items[deferred.pk]), {"decision": "defer"}, format="json"
+    )
+    assert api(org.hrbp).post(f"{URL}{meeting.pk}/close/").status_code == 200
+    kept.refresh_from_db()
+    deferred.refresh_from_db()
+    assert (kept.state, deferred.state) == ("closed", "open")
+    assert kept.closed_at is not None
+    assert IndicatorState.objects.get(target=targets["bob"]).state == "normal"
+    assert IndicatorState.objects.get(target=targets["alice"]).state == "case_open"

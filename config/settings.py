@@ -7,6 +7,7 @@ in-process, so `make run` needs nothing but Python.
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -32,7 +33,12 @@ def env_bool(name: str, default: bool) -> bool:
 DEBUG = env_bool("DEBUG", False)
 DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
 PUBLIC_SECRET_KEYS = {DEV_SECRET_KEY, "change-me-before-going-live"}
+# Commands that only build or inspect code sign nothing that outlives them: they run without a
+# key (a throwaway one), so a release build or `makemigrations --check` needs no secret.
+KEYLESS_COMMANDS = {"makemigrations", "makemessages", "compilemessages", "collectstatic"}
 SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or (DEV_SECRET_KEY if DEBUG else "")
+if not SECRET_KEY and sys.argv[1:2] and sys.argv[1] in KEYLESS_COMMANDS:
+    SECRET_KEY = secrets.token_urlsafe(50)
 if not DEBUG and SECRET_KEY in PUBLIC_SECRET_KEYS | {""}:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set (or is a publicly known placeholder) and DEBUG is off. "

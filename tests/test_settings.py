@@ -140,3 +140,19 @@ def test_no_page_shares_a_url_name_with_an_api_route():
 
     walk(get_resolver().url_patterns)
     assert [name for name, n in Counter(names).items() if n > 1] == []
+
+
+def test_makemigrations_check_runs_without_a_key():
+    """Building and inspecting code signs nothing: no secret needed, even with DEBUG off."""
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    env.update(DEBUG="0", DJANGO_SETTINGS_MODULE="config.settings")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout

@@ -30,7 +30,7 @@ from targets.models import (
     Target,
     User,
 )
-from targets.services.org import team_on
+from targets.models.org import team_on
 
 # Roles whose grant lets the holder see the figures of the granted subtree.
 SEEING_ROLES = frozenset({Role.SALES_DIRECTOR, Role.SALES_MANAGER, Role.HRBP, Role.FINANCE})

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 
@@ -178,3 +179,17 @@ class TeamMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.team} ({self.valid_from} – {self.valid_to or ''})"
+
+
+def team_on(*, user: OuterRef, day: OuterRef) -> Subquery:
+    """The team `user` belonged to on `day`, as a subquery (both refer to the outer row).
+
+    The earliest membership not ended before that day: the one covering it, or for a day
+    before the user's first membership, that first team (history imported with the rep).
+    """
+    return Subquery(
+        TeamMembership.objects.filter(user=user)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+        .order_by("valid_from")
+        .values("team")[:1]
+    )

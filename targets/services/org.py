@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, ProtectedError, Q, RestrictedError, Subquery
+from django.db.models import OuterRef, ProtectedError, Q, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,7 @@ from targets.models import (
     TeamMembership,
     User,
 )
+from targets.models.org import team_on
 
 
 def org_tree_rebuild() -> None:
@@ -106,20 +107,6 @@ def _validate_roles(roles: Sequence[RoleGrant]) -> None:
                 "roles",
                 _("The role '%(role)s' needs the unit it applies to.") % {"role": grant.role},
             )
-
-
-def team_on(*, user: OuterRef, day: OuterRef) -> Subquery:
-    """The team `user` belonged to on `day`, as a subquery (both refer to the outer row).
-
-    The earliest membership not ended before that day: the one covering it, or for a day
-    before the user's first membership, that first team (history imported with the rep).
-    """
-    return Subquery(
-        TeamMembership.objects.filter(user=user)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
-        .order_by("valid_from")
-        .values("team")[:1]
-    )
 
 
 def credits_assign_teams(credits) -> int:

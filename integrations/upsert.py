@@ -1,27 +1,36 @@
 """The one bulk write path for deals from syncs, webhooks and imports (SPEC §4, §8).
 
-Rows go in batches of set-based statements, never one `deal_upsert` per row: per batch one
-read of the keys already there, one multi-row `INSERT … ON CONFLICT (source, external_id)
-DO UPDATE`, one read of the shared splits to keep, one `DELETE` and one multi-row `INSERT`
-of credits, and one `UPDATE` tagging each credit with its rep's team on the close date. The
-number of statements does not grow with the rows of a batch. Manual deals keep their own
-path (`deal_create_manual`): they are insert-only and need a confirmation.
+Rows go in batches of set-based statements, never one `deal_upsert` per row. A batch is
+loaded into a temporary staging table (`COPY` on PostgreSQL, one multi-row insert
+elsewhere), then: one count of the keys already there, one read of the shared splits to keep,
+one `INSERT … SELECT … ON CONFLICT (source, external_id) DO UPDATE` of the deals, one `DELETE`
+of their credits and one `INSERT … SELECT` of the sole-owner credits, with each rep's team on
+the close date taken from the one rule (`team_on`) in the same statement. Deals that carry
+their own splits, or keep a shared deal's splits, get their credits from Python (they are
+few: a sync knows owners, not splits). The number of statements does not grow with the rows
+of a batch. Manual deals keep their own path (`deal_create_manual`): they are insert-only and
+need a confirmation.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import islice
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, DateField, DecimalField, F, OuterRef, Q, Value
+from django.db.models.functions import Cast, Round, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from targets.errors import field_error
 from targets.models import Credit, Deal, DealSource, User
+from targets.models.org import team_on
 from targets.money import CENT
 from targets.services import Split, credits_assign_teams, share_cents
 
@@ -108,68 +117,178 @@ def deals_bulk_upsert(
     return result
 
 
+STAGE = "integrations_deal_stage"
+STAGE_COLUMNS = (
+    "external_id",
+    "account",
+    "owner_id",
+    "amount",
+    "stage",
+    "won",
+    "close_date",
+    "source_modified_at",
+    "own_splits",
+)
+
+
 @transaction.atomic
 def _upsert_batch(*, source: str, batch: list[DealRecord]) -> tuple[int, int, list[int]]:
     # One statement cannot touch a row twice (ON CONFLICT refuses it): the last record of
     # an external id wins, as it would have had the records come one after another.
-    by_id = {record.external_id: record for record in batch}
-    records = list(by_id.values())
-    existing = dict(
-        Deal.objects.filter(source=source, external_id__in=by_id).values_list("external_id", "pk")
-    )
-    now = timezone.now()
-    deals = [
-        Deal(
-            source=source,
-            external_id=r.external_id,
-            account=r.account,
-            owner_id=r.owner_id,
-            amount=r.amount.quantize(CENT),
-            stage=r.stage,
-            won=r.won,
-            close_date=r.close_date,
-            source_modified_at=r.source_modified_at,
-            created_at=now,
-            updated_at=now,
+    records = list({record.external_id: record for record in batch}.values())
+    deals, credits = Deal._meta.db_table, Credit._meta.db_table
+    with connection.cursor() as cursor:
+        _stage_load(cursor, records)
+        cursor.execute(
+            f"SELECT count(*) FROM {deals} d JOIN {STAGE} s ON d.external_id = s.external_id "
+            "WHERE d.source = %s",
+            [source],
         )
-        for r in records
-    ]
-    Deal.objects.bulk_create(
-        deals,
-        update_conflicts=True,
-        unique_fields=["source", "external_id"],
-        update_fields=UPDATED_FIELDS,
-    )
-    # PostgreSQL and SQLite ≥ 3.35 return the key of inserted and updated rows alike.
-    ids = [deal.pk for deal in deals]
-    kept = _shared_splits_to_keep(
-        [existing[r.external_id] for r in records if r.splits is None and r.external_id in existing]
-    )
-    Credit.objects.filter(deal_id__in=ids).delete()
-    Credit.objects.bulk_create(
-        credit
-        for deal, record in zip(deals, records, strict=True)
-        for credit in _credits(deal, record, kept.get(deal.pk))
-    )
-    credits_assign_teams(Credit.objects.filter(deal_id__in=ids))
-    updated = len(existing)
+        updated = cursor.fetchone()[0]
+        kept = _shared_splits_to_keep(cursor, source)
+        if kept:
+            # These follow their recorded splits, not the owner.
+            cursor.execute(
+                f"UPDATE {STAGE} SET own_splits = %s WHERE external_id IN "
+                f"(SELECT external_id FROM {deals} WHERE source = %s AND id IN "
+                f"({', '.join(['%s'] * len(kept))}))",
+                [True, source, *kept],
+            )
+        now = timezone.now()
+        columns = [Deal._meta.get_field(name).column for name in UPDATED_FIELDS]
+        updates = ", ".join(f"{column} = excluded.{column}" for column in columns)
+        cursor.execute(
+            f"INSERT INTO {deals} (source, external_id, account, owner_id, amount, stage, won, "
+            "close_date, source_modified_at, created_at, updated_at) "
+            "SELECT %s, external_id, account, owner_id, amount, stage, won, close_date, "
+            f"source_modified_at, %s, %s FROM {STAGE} WHERE true "
+            f"ON CONFLICT (source, external_id) DO UPDATE SET {updates} RETURNING id",
+            [source, now, now],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"DELETE FROM {credits} WHERE deal_id IN (SELECT d.id FROM {deals} d "
+            f"JOIN {STAGE} s ON d.external_id = s.external_id WHERE d.source = %s)",
+            [source],
+        )
+        sole_owner_sql, params = _sole_owner_credits(source).query.sql_with_params()
+        cursor.execute(
+            f"INSERT INTO {credits} (deal_id, user_id, team_id, percent, amount_cents, "
+            f"close_date, close_month, counts) {sole_owner_sql}",
+            params,
+        )
+    _credits_from_splits(source, records, kept)
     return len(records) - updated, updated, ids
 
 
-def _shared_splits_to_keep(deal_ids: list[int]) -> dict[int, list[tuple[int, Decimal]]]:
-    """Splits of deals shared among several reps, for records that bring no splits.
+def _stage_load(cursor, records: list[DealRecord]) -> None:
+    """The batch into the session's staging table, emptied first."""
+    postgres = connection.vendor == "postgresql"
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} (external_id varchar(64) PRIMARY KEY, "
+        "account varchar(200) NOT NULL, owner_id bigint NOT NULL, amount numeric(16, 2) NOT NULL, "
+        "stage varchar(60) NOT NULL, won boolean NOT NULL, close_date date NOT NULL, "
+        "source_modified_at timestamp with time zone, own_splits boolean NOT NULL)"
+        + (" ON COMMIT DELETE ROWS" if postgres else "")
+    )
+    cursor.execute(f"DELETE FROM {STAGE}")
+    rows = (
+        (
+            r.external_id,
+            r.account,
+            r.owner_id,
+            r.amount.quantize(CENT),
+            r.stage,
+            r.won,
+            r.close_date,
+            r.source_modified_at,
+            r.splits is not None,
+        )
+        for r in records
+    )
+    columns = ", ".join(STAGE_COLUMNS)
+    if postgres:
+        # COPY: one round trip and no per-row parsing of SQL.
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        for row in rows:
+            writer.writerow(["\\N" if value is None else value for value in row])
+        buffer.seek(0)
+        cursor.cursor.copy_expert(
+            f"COPY {STAGE} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
+        )
+    else:
+        cursor.executemany(
+            f"INSERT INTO {STAGE} ({columns}) VALUES ({', '.join(['%s'] * len(STAGE_COLUMNS))})",
+            [(*row[:3], str(row[3]), *row[4:]) for row in rows],
+        )
+
+
+def _sole_owner_credits(source: str):
+    """The staged deals without splits of their own: 100 % to the owner, counted when won,
+    on the owner's team on the close date."""
+    return (
+        Deal.objects.filter(source=source)
+        .extra(where=[f"external_id IN (SELECT external_id FROM {STAGE} WHERE NOT own_splits)"])
+        .order_by()
+        .annotate(
+            c_deal=F("pk"),
+            c_user=F("owner_id"),
+            c_team=team_on(user=OuterRef("owner_id"), day=OuterRef("close_date")),
+            c_percent=Value(
+                Decimal(100), output_field=DecimalField(max_digits=5, decimal_places=2)
+            ),
+            c_cents=Cast(Round(F("amount") * 100), BigIntegerField()),
+            c_close=F("close_date"),
+            c_month=TruncMonth("close_date", output_field=DateField()),
+            # Only manual deals wait for a confirmation; a synced deal counts when won.
+            c_counts=F("won"),
+        )
+        .values_list(
+            "c_deal", "c_user", "c_team", "c_percent", "c_cents", "c_close", "c_month", "c_counts"
+        )
+    )
+
+
+def _shared_splits_to_keep(cursor, source: str) -> dict[int, list[tuple[int, Decimal]]]:
+    """Splits of staged deals shared among several reps, for records that bring no splits.
 
     As `deal_upsert` does: a source that knows only the owner does not undo a split
     someone recorded; a sole owner's credit follows the owner.
     """
-    if not deal_ids:
-        return {}
+    credits, deals = Credit._meta.db_table, Deal._meta.db_table
+    cursor.execute(
+        f"SELECT c.deal_id, c.user_id, c.percent FROM {credits} c "
+        f"JOIN {deals} d ON d.id = c.deal_id JOIN {STAGE} s ON s.external_id = d.external_id "
+        f"WHERE d.source = %s AND NOT s.own_splits AND EXISTS (SELECT 1 FROM {credits} o "
+        "WHERE o.deal_id = c.deal_id AND o.user_id <> c.user_id)",
+        [source],
+    )
     splits: dict[int, list[tuple[int, Decimal]]] = {}
-    for deal_id, user_id, percent in Credit.objects.filter(deal_id__in=deal_ids).values_list(
-        "deal_id", "user_id", "percent"
-    ):
-        splits.setdefault(deal_id, []).append((user_id, percent))
-    return {deal_id: rows for deal_id, rows in splits.items() if len(rows) > 1}
+    for deal_id, user_id, percent in cursor.fetchall():
+        splits.setdefault(deal_id, []).append((user_id, Decimal(percent)))
+    return splits
+
+
+def _credits_from_splits(
+    source: str, records: list[DealRecord], kept: dict[int, list[tuple[int, Decimal]]]
+) -> None:
+    """Credits of the deals that carry splits, or keep a shared deal's, shared in cents."""
+    by_external_id = {r.external_id: r for r in records}
+    wanted = [r.external_id for r in records if r.splits is not None]
+    if not wanted and not kept:
+        return
+    shared_deals = list(
+        Deal.objects.filter(Q(source=source, external_id__in=wanted) | Q(pk__in=list(kept)))
+    )
+    if not shared_deals:
+        return
+    Credit.objects.bulk_create(
+        credit
+        for deal in shared_deals
+        for credit in _credits(deal, by_external_id[deal.external_id], kept.get(deal.pk))
+    )
+    credits_assign_teams(Credit.objects.filter(deal__in=[d.pk for d in shared_deals]))
 
 
 def _credits(

@@ -64,3 +64,4 @@ lint: install
 
 bench: install
 	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.ingest

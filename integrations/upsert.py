@@ -2,15 +2,15 @@
 
 Rows go in batches of set-based statements, never one `deal_upsert` per row. A batch is
 loaded into a temporary staging table (`COPY` on PostgreSQL, one multi-row insert
-elsewhere), then: one count of the keys already there, one read of the shared splits to keep,
-one `INSERT … SELECT … ON CONFLICT (source, external_id) DO UPDATE` of the deals, one `DELETE`
-of their credits and one `INSERT … SELECT` of the sole-owner credits, with each rep's team on
-the close date taken from the one rule (`team_on`) in the same statement. Deals that carry
-their own splits, or keep a shared deal's splits, get their credits from Python (they are
-few: a sync knows owners, not splits). The number of statements does not grow with the rows
-of a batch. Manual deals keep their own path (`deal_create_manual`): they are insert-only and
-need a confirmation.
-"""
+elsewhere), then one `INSERT … SELECT … ON CONFLICT (source, external_id) DO UPDATE` writes
+the deals and returns their ids and which were there already. Everything after goes by those
+ids, so its plans do not depend on the tables' statistics (stale right after a large first
+sync): one read of the shared splits to keep, one `DELETE` of the old credits, and one
+`INSERT … SELECT` of the sole-owner credits with each rep's team on the close date from the
+one rule (`team_on`). Deals that carry their own splits, or keep a shared deal's splits, get
+their credits from Python (they are few: a sync knows owners, not splits). The number of
+statements does not grow with the rows of a batch. Manual deals keep their own path
+(`deal_create_manual`): they are insert-only and need a confirmation."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from decimal import Decimal
 from itertools import islice
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, DateField, DecimalField, F, OuterRef, Q, Value
+from django.db.models import BigIntegerField, DateField, DecimalField, Exists, F, OuterRef, Value
 from django.db.models.functions import Cast, Round, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -127,7 +127,6 @@ STAGE_COLUMNS = (
     "won",
     "close_date",
     "source_modified_at",
-    "own_splits",
 )
 
 
@@ -136,49 +135,39 @@ def _upsert_batch(*, source: str, batch: list[DealRecord]) -> tuple[int, int, li
     # One statement cannot touch a row twice (ON CONFLICT refuses it): the last record of
     # an external id wins, as it would have had the records come one after another.
     records = list({record.external_id: record for record in batch}.values())
-    deals, credits = Deal._meta.db_table, Credit._meta.db_table
+    now = timezone.now()
     with connection.cursor() as cursor:
         _stage_load(cursor, records)
-        cursor.execute(
-            f"SELECT count(*) FROM {deals} d JOIN {STAGE} s ON d.external_id = s.external_id "
-            "WHERE d.source = %s",
-            [source],
-        )
-        updated = cursor.fetchone()[0]
-        kept = _shared_splits_to_keep(cursor, source)
-        if kept:
-            # These follow their recorded splits, not the owner.
-            cursor.execute(
-                f"UPDATE {STAGE} SET own_splits = %s WHERE external_id IN "
-                f"(SELECT external_id FROM {deals} WHERE source = %s AND id IN "
-                f"({', '.join(['%s'] * len(kept))}))",
-                [True, source, *kept],
-            )
-        now = timezone.now()
         columns = [Deal._meta.get_field(name).column for name in UPDATED_FIELDS]
         updates = ", ".join(f"{column} = excluded.{column}" for column in columns)
         cursor.execute(
-            f"INSERT INTO {deals} (source, external_id, account, owner_id, amount, stage, won, "
-            "close_date, source_modified_at, created_at, updated_at) "
+            f"INSERT INTO {Deal._meta.db_table} (source, external_id, account, owner_id, amount, "
+            "stage, won, close_date, source_modified_at, created_at, updated_at) "
             "SELECT %s, external_id, account, owner_id, amount, stage, won, close_date, "
             f"source_modified_at, %s, %s FROM {STAGE} WHERE true "
-            f"ON CONFLICT (source, external_id) DO UPDATE SET {updates} RETURNING id",
-            [source, now, now],
+            "ON CONFLICT (source, external_id) DO UPDATE SET "
+            f"{updates} RETURNING id, external_id, created_at = %s",
+            [source, now, now, now],
         )
-        ids = [row[0] for row in cursor.fetchall()]
-        cursor.execute(
-            f"DELETE FROM {credits} WHERE deal_id IN (SELECT d.id FROM {deals} d "
-            f"JOIN {STAGE} s ON d.external_id = s.external_id WHERE d.source = %s)",
-            [source],
-        )
-        sole_owner_sql, params = _sole_owner_credits(source).query.sql_with_params()
-        cursor.execute(
-            f"INSERT INTO {credits} (deal_id, user_id, team_id, percent, amount_cents, "
-            f"close_date, close_month, counts) {sole_owner_sql}",
-            params,
-        )
-    _credits_from_splits(source, records, kept)
-    return len(records) - updated, updated, ids
+        written = cursor.fetchall()
+    # `created_at` is not among the updated fields: a row that kept an older one was there.
+    id_of = {external_id: pk for pk, external_id, _new in written}
+    existing = [pk for pk, _external_id, new in written if not new]
+    own_splits = {id_of[r.external_id] for r in records if r.splits is not None}
+    kept = _shared_splits_to_keep([pk for pk in existing if pk not in own_splits])
+    if existing:
+        Credit.objects.filter(deal_id__in=existing).delete()
+    sole_owner = [pk for pk in id_of.values() if pk not in own_splits and pk not in kept]
+    if sole_owner:
+        sql, params = _sole_owner_credits(sole_owner).query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {Credit._meta.db_table} (deal_id, user_id, team_id, percent, "
+                f"amount_cents, close_date, close_month, counts) {sql}",
+                params,
+            )
+    _credits_from_splits([*own_splits, *kept], records, kept)
+    return len(written) - len(existing), len(existing), list(id_of.values())
 
 
 def _stage_load(cursor, records: list[DealRecord]) -> None:
@@ -188,7 +177,7 @@ def _stage_load(cursor, records: list[DealRecord]) -> None:
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} (external_id varchar(64) PRIMARY KEY, "
         "account varchar(200) NOT NULL, owner_id bigint NOT NULL, amount numeric(16, 2) NOT NULL, "
         "stage varchar(60) NOT NULL, won boolean NOT NULL, close_date date NOT NULL, "
-        "source_modified_at timestamp with time zone, own_splits boolean NOT NULL)"
+        "source_modified_at timestamp with time zone)"
         + (" ON COMMIT DELETE ROWS" if postgres else "")
     )
     cursor.execute(f"DELETE FROM {STAGE}")
@@ -202,7 +191,6 @@ def _stage_load(cursor, records: list[DealRecord]) -> None:
             r.won,
             r.close_date,
             r.source_modified_at,
-            r.splits is not None,
         )
         for r in records
     )
@@ -224,12 +212,11 @@ def _stage_load(cursor, records: list[DealRecord]) -> None:
         )
 
 
-def _sole_owner_credits(source: str):
-    """The staged deals without splits of their own: 100 % to the owner, counted when won,
-    on the owner's team on the close date."""
+def _sole_owner_credits(deal_ids: list[int]):
+    """One credit per deal: 100 % to the owner, counted when won, on the owner's team on the
+    close date — as a SELECT to insert from."""
     return (
-        Deal.objects.filter(source=source)
-        .extra(where=[f"external_id IN (SELECT external_id FROM {STAGE} WHERE NOT own_splits)"])
+        Deal.objects.filter(pk__in=deal_ids)
         .order_by()
         .annotate(
             c_deal=F("pk"),
@@ -250,45 +237,38 @@ def _sole_owner_credits(source: str):
     )
 
 
-def _shared_splits_to_keep(cursor, source: str) -> dict[int, list[tuple[int, Decimal]]]:
-    """Splits of staged deals shared among several reps, for records that bring no splits.
+def _shared_splits_to_keep(deal_ids: list[int]) -> dict[int, list[tuple[int, Decimal]]]:
+    """Splits of deals shared among several reps, for records that bring no splits.
 
     As `deal_upsert` does: a source that knows only the owner does not undo a split
     someone recorded; a sole owner's credit follows the owner.
     """
-    credits, deals = Credit._meta.db_table, Deal._meta.db_table
-    cursor.execute(
-        f"SELECT c.deal_id, c.user_id, c.percent FROM {credits} c "
-        f"JOIN {deals} d ON d.id = c.deal_id JOIN {STAGE} s ON s.external_id = d.external_id "
-        f"WHERE d.source = %s AND NOT s.own_splits AND EXISTS (SELECT 1 FROM {credits} o "
-        "WHERE o.deal_id = c.deal_id AND o.user_id <> c.user_id)",
-        [source],
-    )
+    if not deal_ids:
+        return {}
     splits: dict[int, list[tuple[int, Decimal]]] = {}
-    for deal_id, user_id, percent in cursor.fetchall():
-        splits.setdefault(deal_id, []).append((user_id, Decimal(percent)))
+    for deal_id, user_id, percent in (
+        Credit.objects.filter(deal_id__in=deal_ids)
+        .filter(Exists(Credit.objects.filter(deal=OuterRef("deal")).exclude(user=OuterRef("user"))))
+        .values_list("deal_id", "user_id", "percent")
+    ):
+        splits.setdefault(deal_id, []).append((user_id, percent))
     return splits
 
 
 def _credits_from_splits(
-    source: str, records: list[DealRecord], kept: dict[int, list[tuple[int, Decimal]]]
+    deal_ids: list[int], records: list[DealRecord], kept: dict[int, list[tuple[int, Decimal]]]
 ) -> None:
     """Credits of the deals that carry splits, or keep a shared deal's, shared in cents."""
+    if not deal_ids:
+        return
     by_external_id = {r.external_id: r for r in records}
-    wanted = [r.external_id for r in records if r.splits is not None]
-    if not wanted and not kept:
-        return
-    shared_deals = list(
-        Deal.objects.filter(Q(source=source, external_id__in=wanted) | Q(pk__in=list(kept)))
-    )
-    if not shared_deals:
-        return
+    deals = list(Deal.objects.filter(pk__in=deal_ids))
     Credit.objects.bulk_create(
         credit
-        for deal in shared_deals
+        for deal in deals
         for credit in _credits(deal, by_external_id[deal.external_id], kept.get(deal.pk))
     )
-    credits_assign_teams(Credit.objects.filter(deal__in=[d.pk for d in shared_deals]))
+    credits_assign_teams(Credit.objects.filter(deal__in=deal_ids))
 
 
 def _credits(

@@ -120,9 +120,10 @@ class DingTalkClient:
         """The app's access token, from the cache until shortly before it expires."""
         key = self._token_key()
         if not fresh:
-            token = cache.get(key)
-            if token:
-                return token
+            cached = cache.get(key)
+            # The expiry is kept in the value too: the cache's own clock (Redis) is not ours.
+            if isinstance(cached, dict) and cached.get("until", 0) > time.time():
+                return cached["token"]
         app_key, app_secret = self.settings.get("app_key"), self.secrets.get("app_secret")
         if not app_key or not app_secret:
             raise DingTalkError("The connection needs app_key and app_secret.", permanent=True)
@@ -139,8 +140,8 @@ class DingTalkClient:
                 permanent=True,
                 status=response.status_code,
             )
-        expires = int(body.get("expireIn") or 7200)
-        cache.set(key, token, timeout=max(expires - TOKEN_MARGIN, 60))
+        lifetime = max(int(body.get("expireIn") or 7200) - TOKEN_MARGIN, 60)
+        cache.set(key, {"token": token, "until": time.time() + lifetime}, timeout=lifetime)
         return token
 
     def _api(self, method: str, path: str, **kwargs) -> dict[str, Any]:

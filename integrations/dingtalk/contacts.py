@@ -39,7 +39,7 @@ class Action:
     LABELS = {
         CREATE: gettext_lazy("Create"),
         UPDATE: gettext_lazy("Update"),
-        MATCH: gettext_lazy("Matched, no change"),
+        MATCH: gettext_lazy("Matched"),
         SKIP: gettext_lazy("Skipped"),
     }
 

@@ -247,6 +247,20 @@ def approvals_pending() -> list[int]:
     )
 
 
+def approvals_to_retry() -> list[int]:
+    """Proposals whose instance could not be created for a passing reason (DingTalk down)."""
+    return list(
+        ApprovalInstance.objects.filter(
+            state=ApprovalState.FAILED,
+            attempts__lt=MAX_ATTEMPTS,
+            connection__enabled=True,
+            proposal__status=ProposalStatus.SUBMITTED,
+        )
+        .order_by("created_at")
+        .values_list("proposal_id", flat=True)
+    )
+
+
 def approval_event(*, connection: Connection, event: dict[str, Any]) -> int | None:
     """The pending instance a callback event finished, if any (others need no work)."""
     if event.get("EventType") != "bpms_instance_change":

@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from .approvals import approval_request, approval_settle, approvals_pending
+from .approvals import approval_request, approval_settle, approvals_pending, approvals_to_retry
 from .client import DingTalkError
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,14 @@ def dingtalk_approval_settle(self, instance_pk: int) -> str:
 
 @shared_task(name="integrations.dingtalk.approvals_poll")
 def dingtalk_approvals_poll() -> dict[str, int]:
-    """For callbacks that never came: ask DingTalk about every pending instance."""
+    """For callbacks that never came: ask DingTalk about every pending instance; and start
+    the approvals DingTalk was down for when they were submitted."""
     outcomes: dict[str, int] = {}
+    for proposal_id in approvals_to_retry():
+        try:
+            approval_request(proposal_id=proposal_id)
+        except DingTalkError as error:
+            log.warning("starting the DingTalk approval of %s failed: %s", proposal_id, error)
     for pk in approvals_pending():
         try:
             state = approval_settle(instance_pk=pk)

@@ -196,13 +196,19 @@ def test_dingtalk_down_at_submit_is_tried_again_later(
     instance = instance_of(proposal)
     assert (instance.state, instance.attempts) == (ApprovalState.FAILED, 1)
     assert proposal.status == ProposalStatus.SUBMITTED
+    dingtalk.fail_next = [503, 503, 503]
     dingtalk_approval_request.apply(args=[proposal.pk])
+    instance.refresh_from_db()
+    assert (instance.state, instance.attempts) == (ApprovalState.FAILED, 2)
+    # Without a broker to retry later, the poll starts it once DingTalk is back.
+    dingtalk_approvals_poll.apply()
     instance.refresh_from_db()
     assert (instance.state, instance.instance_id, instance.attempts) == (
         ApprovalState.PENDING,
         "inst-1",
-        2,
+        3,
     )
+    assert len(dingtalk.created) == 1
 
 
 # --- the callback ----------------------------------------------------------------------

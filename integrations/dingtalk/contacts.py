@@ -16,6 +16,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -74,10 +76,16 @@ class PersonRow:
     action: str = Action.CREATE
     user: User | None = None
     changes: list[str] = field(default_factory=list)
+    # Said on the preview without being a change: a second import would say it again.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def action_label(self) -> str:
         return str(Action.LABELS[self.action])
+
+    @property
+    def remarks(self) -> list[str]:
+        return self.changes + self.notes
 
 
 @dataclass
@@ -214,15 +222,17 @@ def _plan_people(directory: _Directory, units: dict[int, UnitRow]) -> list[Perso
     rows = []
     for raw in sorted(directory.users, key=lambda u: str(u.get("userid"))):
         userid = str(raw["userid"])
-        email = str(raw.get("email") or raw.get("org_email") or "").strip()
+        email, bad_email = _email(raw)
         team_dept = _team_of(raw, directory)
         row = PersonRow(
             userid=userid,
-            name=str(raw.get("name") or ""),
+            name=str(raw.get("name") or "")[:120],
             email=email,
             team_dept=team_dept,
             team_name=units[team_dept].name if team_dept else "",
         )
+        if bad_email:
+            row.notes.append(_("e-mail %(email)s left out: not an address") % {"email": bad_email})
         user = (
             by_userid.get(userid)
             or (by_email.get(email.lower()) if email else None)
@@ -257,6 +267,18 @@ def _plan_people(directory: _Directory, units: dict[int, UnitRow]) -> list[Perso
             row.action = Action.UPDATE if row.changes else Action.MATCH
         rows.append(row)
     return rows
+
+
+def _email(raw: dict[str, Any]) -> tuple[str, str]:
+    """The person's address, or ("", the bad value) when DingTalk's is no address."""
+    email = str(raw.get("email") or raw.get("org_email") or "").strip()
+    if not email:
+        return "", ""
+    try:
+        validate_email(email)
+    except ValidationError:
+        return "", email
+    return email, ""
 
 
 def _new_username(userid: str, email: str, taken: set[str]) -> str:

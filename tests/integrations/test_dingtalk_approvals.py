@@ -405,6 +405,18 @@ def test_a_callback_after_the_poll_decided_changes_nothing(
     assert TargetRevision.objects.filter(proposal__isnull=False).count() == 1
 
 
+def test_the_poll_is_scheduled_every_ten_minutes(settings):
+    from config.celery import app
+
+    [entry] = [
+        e
+        for e in settings.CELERY_BEAT_SCHEDULE.values()
+        if e["task"] == "integrations.dingtalk.approvals_poll"
+    ]
+    assert entry["schedule"] == 600
+    assert "integrations.dingtalk.approvals_poll" in app.tasks
+
+
 def test_the_poll_survives_dingtalk_being_down(dingtalk, submitted):
     dingtalk.fail_next = [500, 500, 500]
     assert dingtalk_approvals_poll.apply().get() == {"error": 1}

@@ -115,6 +115,21 @@ def test_a_department_renamed_or_moved_in_dingtalk_is_renamed_or_moved_here(dire
     assert User.objects.get(dingtalk_userid="zhang.san").display_name == "张三丰"
 
 
+def test_an_address_that_is_no_address_is_left_out_and_said(directory):
+    directory.users[12][0]["email"] = "zhangsan at acme"
+    plan = contacts_preview(connection=directory.connection)
+    [row] = [r for r in plan.people if r.userid == "zhang.san"]
+    assert row.email == "" and "zhangsan at acme" in row.remarks[0]
+    contacts_apply(connection=directory.connection)
+    assert User.objects.get(dingtalk_userid="zhang.san").email == ""
+    [again] = [
+        r
+        for r in contacts_preview(connection=directory.connection).people
+        if r.userid == "zhang.san"
+    ]
+    assert again.action == Action.MATCH and again.notes
+
+
 def test_a_person_already_linked_to_another_dingtalk_user_is_skipped(directory, org):
     from targets import services
 

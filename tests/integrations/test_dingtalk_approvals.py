@@ -458,3 +458,44 @@ def test_callback_and_poll_racing_on_postgresql_decide_once(dingtalk, people, ta
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.APPROVED
     assert TargetRevision.objects.filter(proposal=proposal).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_starting_one_approval_on_postgresql_start_it_once(dingtalk, people, target):
+    require_service("PostgreSQL", db_connection.vendor == "postgresql", hint="set DATABASE_URL")
+    settings = {**dingtalk.connection.settings}
+    code = settings.pop("approval_process_code")
+    connection_save(connection=dingtalk.connection, kind="dingtalk", name="钉钉", settings=settings)
+    proposal = review_services.proposal_create(
+        author=people.alice,
+        target=target,
+        proposed_base=Decimal(800),
+        proposed_stretch=Decimal(1200),
+        reason="competitor_price",
+        submit=True,
+    )
+    assert not ApprovalInstance.objects.exists()
+    connection_save(
+        connection=dingtalk.connection,
+        kind="dingtalk",
+        name="钉钉",
+        settings={**settings, "approval_process_code": code},
+    )
+    barrier = threading.Barrier(3)
+
+    def start():
+        from django.db import connections
+
+        try:
+            barrier.wait(timeout=10)
+            approval_request(proposal_id=proposal.pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=start) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(dingtalk.created) == 1
+    assert instance_of(proposal).state == ApprovalState.PENDING

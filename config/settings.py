@@ -264,6 +264,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks.evaluate_deviations",
         "schedule": crontab(minute=0, hour=6, day_of_week=1),
     },
+    # DingTalk approvals whose callback never came (integrations/dingtalk/approvals.py).
+    "dingtalk-approvals-poll": {
+        "task": "integrations.dingtalk.approvals_poll",
+        "schedule": 10 * 60,
+    },
 }
 
 # Alert e-mails (alerts/channels.py). Without EMAIL_HOST they go to the console.

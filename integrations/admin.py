@@ -15,8 +15,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from targets.admin_readonly import ReadOnlyAdmin
+
 from . import services
-from .models import Connection, SyncRun
+from .models import ApprovalInstance, Connection, SyncRun
 
 
 class ConnectionAdminForm(forms.ModelForm):
@@ -141,3 +143,13 @@ class SyncRunAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(ApprovalInstance)
+class ApprovalInstanceAdmin(ReadOnlyAdmin):
+    """DingTalk approvals of proposals: written only by the approval service."""
+
+    list_display = ["proposal", "instance_id", "state", "result", "approver_userid", "created_at"]
+    list_filter = ["state", "connection"]
+    search_fields = ["instance_id", "approver_userid"]
+    list_select_related = ["proposal__target__owner_user", "proposal__target__owner_unit"]

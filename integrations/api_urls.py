@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from integrations import api
+from integrations.dingtalk import views as dingtalk_views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -16,6 +17,11 @@ urlpatterns = [
         "integrations/webhook/<int:connection_id>/",
         api.WebhookView.as_view(),
         name="api-webhook",
+    ),
+    path(
+        "integrations/dingtalk/callback/<int:connection_id>/",
+        dingtalk_views.callback,
+        name="api-dingtalk-callback",
     ),
     path("", include(router.urls)),
 ]

@@ -20,7 +20,13 @@ SECRET_SETTINGS: dict[str, tuple[str, ...]] = {
     ConnectionKind.SALESFORCE: ("client_secret", "access_token"),
     ConnectionKind.ERP: ("auth_header",),
     ConnectionKind.WEBHOOK: ("secret",),
-    ConnectionKind.DINGTALK: ("app_secret", "aes_key", "token", "robot_secret"),
+    ConnectionKind.DINGTALK: (
+        "app_secret",
+        "aes_key",
+        "token",
+        "robot_secret",
+        "robot_access_token",
+    ),
 }
 
 # Which deal source a connection writes as (a webhook pushes on behalf of a system).
@@ -131,3 +137,12 @@ class WebhookSignature(models.Model):
 
     def __str__(self) -> str:
         return self.signature[:12]
+
+
+# DingTalk's tables live with their code; imported here so that Django registers them.
+from .dingtalk.models import (  # noqa: E402, F401
+    ApprovalInstance,
+    ApprovalState,
+    DingTalkDepartment,
+    RobotSend,
+)

@@ -17,6 +17,7 @@ from alerts.services import notify
 from reviews.access import deciders_of
 from reviews.attachments import KINDS, attachment_check, attachment_name_clean
 from reviews.models import DeviationSettings, Proposal, ProposalReason, ProposalStatus
+from reviews.signals import proposal_submitted
 from targets import services as target_services
 from targets.errors import StateConflict, ValidationError, field_error
 from targets.models import Target, User
@@ -198,6 +199,7 @@ def proposal_submit(*, proposal: Proposal, by: User) -> Proposal:
         target=proposal.target,
         subject_id=proposal.pk,
     )
+    proposal_submitted.send(sender=Proposal, proposal=proposal)
     return proposal
 
 

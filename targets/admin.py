@@ -175,7 +175,16 @@ class UserAdmin(BaseUserAdmin):
         (None, {"fields": ("username", "password")}),
         (
             gettext_lazy("Profile"),
-            {"fields": ("display_name", "email", "team", "team_since", "language")},
+            {
+                "fields": (
+                    "display_name",
+                    "email",
+                    "team",
+                    "team_since",
+                    "language",
+                    "dingtalk_userid",
+                )
+            },
         ),
         (
             gettext_lazy("Access"),
@@ -218,6 +227,7 @@ class UserAdmin(BaseUserAdmin):
             language=obj.language,
             is_active=obj.is_active,
             roles=roles.grants(),
+            dingtalk_userid=obj.dingtalk_userid,
         )
 
     def get_deleted_objects(self, objs, request):

@@ -117,3 +117,26 @@ def _token_throttle_starts_afresh():
 
     yield
     cache.delete("throttle_auth-token_127.0.0.1")
+
+
+@pytest.fixture
+def dingtalk(httpserver, db):
+    """A DingTalk stand-in and a connection to it (approvals, notices, robot, contacts)."""
+    from django.core.cache import cache
+
+    from integrations.dingtalk.client import DingTalkClient
+    from integrations.models import ConnectionKind
+    from integrations.services import connection_save
+    from tests.integrations.dingtalk_fake import FakeDingTalk, dingtalk_settings
+
+    fake = FakeDingTalk(httpserver)
+    fake.connection = connection_save(
+        kind=ConnectionKind.DINGTALK,
+        name="钉钉",
+        settings=dingtalk_settings(fake, approval_process_code="PROC-TP-ADJUST"),
+    )
+    # Tokens are cached per connection id, and ids come round again in a fresh test.
+    token_key = DingTalkClient(fake.connection)._token_key()
+    cache.delete(token_key)
+    yield fake
+    cache.delete(token_key)

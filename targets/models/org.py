@@ -98,11 +98,21 @@ class User(AbstractUser):
         choices=[("zh-hans", "简体中文"), ("en", "English")],
         help_text=_("Empty: follow the browser."),
     )
+    # Who the person is in DingTalk: approvals they decide there and notices sent to them
+    # are matched through it.
+    dingtalk_userid = models.CharField(_("DingTalk user id"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dingtalk_userid"],
+                condition=~models.Q(dingtalk_userid=""),
+                name="user_dingtalk_userid_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username

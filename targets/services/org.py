@@ -152,13 +152,17 @@ def user_save(
     roles: Sequence[RoleGrant] | None = None,
     language: str = "",
     is_active: bool | None = None,
+    dingtalk_userid: str | None = None,
 ) -> User:
+    """Create or change a person; `dingtalk_userid` None keeps the stored one."""
     user = user or User()
     team_changes = user.pk is None or user.team_id != (team.pk if team else None)
     user.username, user.display_name, user.email = username, display_name, email
     user.language = language
     if is_active is not None:
         user.is_active = is_active
+    if dingtalk_userid is not None:
+        user.dingtalk_userid = dingtalk_userid.strip()
     if password:
         user.set_password(password)
     elif user.pk is None:

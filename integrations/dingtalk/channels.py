@@ -1,0 +1,92 @@
+"""DingTalk as delivery channels of notices (alerts' channel registry calls these).
+
+Each takes one inbox row (`alerts.models.Notification`), renders it in its recipient's
+language and sends it; it returns False when there is nothing to send through it (no DingTalk
+connection set up for it, or a recipient DingTalk does not know) and raises DingTalkError
+when sending failed, for the caller to count the attempt and retry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from alerts.messages import notice_text, notice_title
+from alerts.models import Notification
+from integrations.models import Connection, ConnectionKind
+
+from .client import DingTalkClient
+
+
+def _connection(needs: str, *, secret: bool) -> Connection | None:
+    for connection in Connection.objects.filter(
+        kind=ConnectionKind.DINGTALK, enabled=True
+    ).order_by("pk"):
+        source = connection.secrets if secret else connection.settings
+        if (source or {}).get(needs):
+            return connection
+    return None
+
+
+def _rendered(notification: Notification) -> tuple[str, str, str, str]:
+    """Title, markdown body, button text and link, in the recipient's language."""
+    language = notification.recipient.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        title = str(notice_title(notification))
+        text = str(notice_text(notification))
+        path = (
+            reverse("target-page", args=[notification.target_id])
+            if notification.target_id
+            else reverse("inbox")
+        )
+        button = _("Open in TargetPilot")
+    body = f"### {title}\n\n{text}" if text else f"### {title}"
+    return title, body, button, settings.SITE_URL + path
+
+
+def work_notice_message(notification: Notification) -> dict[str, Any]:
+    title, body, button, url = _rendered(notification)
+    return {
+        "msgtype": "action_card",
+        "action_card": {
+            "title": title,
+            "markdown": body,
+            "single_title": button,
+            "single_url": url,
+        },
+    }
+
+
+def robot_message(notification: Notification) -> dict[str, Any]:
+    title, body, button, url = _rendered(notification)
+    return {
+        "msgtype": "markdown",
+        "markdown": {"title": title, "text": f"{body}\n\n[{button}]({url})"},
+    }
+
+
+def deliver_work_notice(
+    notification: Notification, *, connection: Connection | None = None
+) -> bool:
+    """A personal work notification from the DingTalk app to the recipient."""
+    userid = notification.recipient.dingtalk_userid
+    connection = connection or _connection("agent_id", secret=False)
+    if connection is None or not userid:
+        return False
+    DingTalkClient(connection).work_notice_send(
+        userids=[userid], msg=work_notice_message(notification)
+    )
+    return True
+
+
+def deliver_robot(notification: Notification, *, connection: Connection | None = None) -> bool:
+    """The notice posted by the group robot (at most 20 a minute: waits, never drops)."""
+    connection = connection or _connection("robot_access_token", secret=True)
+    if connection is None:
+        return False
+    DingTalkClient(connection).robot_send(robot_message(notification))
+    return True

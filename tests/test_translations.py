@@ -28,7 +28,7 @@ MAKEMESSAGES = [
 ]
 # What a scratch copy does not need: makemessages only reads .py, .html and .txt files.
 NOT_COPIED = shutil.ignore_patterns(
-    ".venv", ".git", "node_modules", "staticfiles", "vendor", "*.sqlite3", "*.mo", "__pycache__"
+    ".venv", ".git", "node_modules", "staticfiles", "vendor", "*.sqlite3*", "*.mo", "__pycache__"
 )
 
 

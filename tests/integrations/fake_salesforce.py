@@ -101,6 +101,7 @@ class FakeSalesforce:
         self.tokens_issued = 0
         self.queries: list[str] = []
         self.pages_served = 0
+        self.last_pages_served = 0  # pages with done = true: a query read to its end
         self.page_delay = 0.0
         self.page_served = threading.Condition()
         self._cursors: dict[str, list[Opportunity]] = {}
@@ -148,9 +149,12 @@ class FakeSalesforce:
     def expire_tokens(self) -> None:
         self.tokens.clear()
 
-    def wait_for_pages(self, n: int, timeout: float = 30) -> bool:
+    def wait_for_pages(self, n: int, timeout: float = 30, *, last: bool = False) -> bool:
+        """Until `n` pages (with `last`: `n` final pages of a query) have been served."""
         with self.page_served:
-            return self.page_served.wait_for(lambda: self.pages_served >= n, timeout)
+            return self.page_served.wait_for(
+                lambda: (self.last_pages_served if last else self.pages_served) >= n, timeout
+            )
 
     # -- the wire -----------------------------------------------------------------------------
 
@@ -243,6 +247,7 @@ class FakeSalesforce:
         response = self._rest(body)
         with self.page_served:
             self.pages_served += 1
+            self.last_pages_served += done
             self.page_served.notify_all()
         return response
 

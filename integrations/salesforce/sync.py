@@ -107,6 +107,8 @@ def salesforce_sync(*, connection: Connection, run: SyncRun, client: SalesforceC
         if not page.records:
             continue
         outcome = map_page(page.records, mapping)
+        if state.resync_since is None:
+            outcome.records = _changed(connection.source, outcome.records)
         last_stamp = parse_datetime(page.records[-1]["SystemModstamp"])
         with transaction.atomic():
             renew_lease(run=run)
@@ -151,6 +153,18 @@ def _sweep(*, connection: Connection, run: SyncRun, state: SyncState) -> None:
         state.resync_since = None
         state.resync_kept = []
         state.save(update_fields=["resync_since", "resync_kept"])
+
+
+def _changed(source: str, records: list[DealRecord]) -> list[DealRecord]:
+    """Leave out records we already hold at the same `SystemModstamp` (the re-read boundary
+    second): rewriting them would change nothing, yet count as updates and recompute the
+    figures after every quiet run. A full resync writes all, as the sweep needs."""
+    held = dict(
+        Deal.objects.filter(
+            source=source, external_id__in=[r.external_id for r in records]
+        ).values_list("external_id", "source_modified_at")
+    )
+    return [r for r in records if held.get(r.external_id) != r.source_modified_at]
 
 
 class _Owners:

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 from werkzeug import Request, Response
 
 from integrations.models import SyncState
@@ -16,6 +17,15 @@ from targets.models import Deal
 from tests.integrations.conftest import sync
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Run logs are written in the worker's language; these tests read them in English."""
+    with translation.override("en"):
+        yield
+
+
 TOKEN = "Bearer erp-key"
 FIELDS = {
     "external_id": "invoice_no",

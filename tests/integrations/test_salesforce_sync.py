@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from integrations.models import SyncState
 from integrations.salesforce.client import (
@@ -20,6 +20,15 @@ from tests.integrations.conftest import sync
 from tests.integrations.fake_salesforce import VERSION, Fault, at
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Run logs are written in the worker's language; these tests read them in English."""
+    with translation.override("en"):
+        yield
+
+
 D = Decimal
 
 
@@ -75,14 +84,14 @@ def test_boundary_second_records_are_read_again_and_late_updates_arrive(
     salesforce.change(first.id, stamp=at(20), amount=9999.0)
     run = sync(sf_connection)
     assert "SystemModstamp >= " + at(10).strftime("%Y-%m-%dT%H:%M:%SZ") in salesforce.queries[-1]
-    # boundary (re-read), late (new), first (changed): nothing twice.
-    assert (run.fetched, run.created, run.updated) == (3, 1, 2)
+    # boundary (re-read, unchanged: not rewritten), late (new), first (changed).
+    assert (run.fetched, run.created, run.updated) == (3, 1, 1)
     got = deals()
     assert set(got) == {first.id, boundary.id, late.id}
     assert got[first.id].amount == D("9999")
     assert Credit.objects.filter(deal__source="salesforce").count() == 3
     again = sync(sf_connection)
-    assert (again.fetched, again.created) == (1, 0)
+    assert (again.fetched, again.created, again.updated) == (1, 0, 0)
 
 
 def test_a_deletion_in_salesforce_removes_the_deal_and_logs_the_removal(
@@ -282,3 +291,31 @@ def test_test_connection_reports_success_and_refusal(salesforce, sf_connection, 
     ok, message = connection_test(connection=bad)
     assert not ok and "invalid client credentials" in message
     assert VERSION in sf_connection.settings["api_version"]
+
+
+def test_a_sync_that_changed_deals_recomputes_the_figures_and_one_that_did_not_does_not(
+    salesforce, sf_connection, org, django_capture_on_commit_callbacks
+):
+    from targets.signals import figures_recomputed
+
+    sent = []
+
+    def listener(**kwargs):
+        sent.append(kwargs["as_of"])
+
+    figures_recomputed.connect(listener)
+    try:
+        salesforce.add(stamp=at(0))
+        with django_capture_on_commit_callbacks(execute=True):
+            sync(sf_connection)
+        assert len(sent) == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            quiet = sync(sf_connection)  # the boundary record again, unchanged
+        assert (quiet.fetched, quiet.updated, len(sent)) == (1, 0, 1)
+        salesforce.faults.append(Fault(400, [{"message": "bad", "errorCode": "MALFORMED_QUERY"}]))
+        with django_capture_on_commit_callbacks(execute=True):
+            failed = sync(sf_connection)
+        assert "MALFORMED_QUERY" in failed.error
+        assert len(sent) == 1
+    finally:
+        figures_recomputed.disconnect(listener)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from integrations.models import SyncRun
 from integrations.runs import run_claim
@@ -13,9 +14,17 @@ from tests.integrations.fake_salesforce import at
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """Run logs are written in the worker's language; these tests read them in English."""
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def admin_client(client, org):
     client.force_login(org.admin)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
 
 
@@ -77,3 +86,9 @@ def test_the_buttons_are_for_administrators_only(client, org, sf_connection):
         assert response.status_code in (302, 403)
         assert "/login/" in response.get("Location", "/login/") or response.status_code == 403
     assert not SyncRun.objects.exists()
+
+
+def test_the_buttons_speak_chinese(admin_client, sf_connection):
+    admin_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    html = admin_client.get(change_page(sf_connection)).content.decode()
+    assert "检验连接" in html and "立即同步" in html

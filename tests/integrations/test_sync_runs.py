@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.utils import translation
 from django_celery_beat.models import PeriodicTask
 
 from integrations.models import Connection, SyncRun, SyncState
@@ -15,6 +16,15 @@ from targets.models import Deal
 from tests.integrations.fake_salesforce import at
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Run logs are written in the worker's language; these tests read them in English."""
+    with translation.override("en"):
+        yield
+
+
 URL = "/api/v1/sync-runs/"
 
 
@@ -41,7 +51,9 @@ def test_an_administrator_starts_a_run_which_a_worker_completes(
 
 def test_a_second_start_while_a_run_holds_the_connection_is_a_409(api, org, sf_connection):
     running = run_claim(connection=sf_connection)
-    response = api(org.admin).post(URL, {"connection": sf_connection.pk}, format="json")
+    response = api(org.admin).post(
+        URL, {"connection": sf_connection.pk}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 409
     assert "running" in response.json()["detail"]
     assert list(SyncRun.objects.values_list("pk", flat=True)) == [running.pk]

@@ -195,16 +195,26 @@ def _finish(run: SyncRun, *, error: str) -> SyncRun:
     return run
 
 
+def _impatient(client):
+    # Someone is waiting at a button: one try, a short timeout, no backoff.
+    client.backoff.max_retries = 0
+    client.timeout = min(client.timeout, TEST_TIMEOUT_SECONDS)
+    return client
+
+
+TEST_TIMEOUT_SECONDS = 10
+
+
 def connection_test(*, connection: Connection) -> tuple[bool, str]:
     """The cheapest call that proves the settings work; nothing is written."""
     try:
         if connection.kind == ConnectionKind.SALESFORCE:
-            usage = SalesforceClient.from_connection(connection).check()
+            usage = _impatient(SalesforceClient.from_connection(connection)).check()
             if usage:
                 return True, _("Connected. API calls used today: %(usage)s.") % {"usage": usage}
             return True, _("Connected.")
         if connection.kind == ConnectionKind.ERP:
-            rows = ErpClient.from_connection(connection).check()
+            rows = _impatient(ErpClient.from_connection(connection)).check()
             return True, _("Connected. The first page has %(n)s rows.") % {"n": rows}
     except (SalesforceError, ErpError) as failure:
         return False, str(failure)

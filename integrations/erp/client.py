@@ -55,6 +55,7 @@ class ErpClient:
         self.modified_since_param = modified_since_param
         self.session = session or requests.Session()
         self.backoff = Backoff()
+        self.timeout = settings.SYNC_HTTP_TIMEOUT_SECONDS
 
     @classmethod
     def from_connection(cls, connection) -> ErpClient:
@@ -107,7 +108,7 @@ class ErpClient:
                     self.url,
                     params=params,
                     headers=self.headers,
-                    timeout=settings.SYNC_HTTP_TIMEOUT_SECONDS,
+                    timeout=self.timeout,
                 )
             except (requests.ConnectionError, requests.Timeout) as error:
                 attempt = self._retry_or_raise(attempt, None, f"network error: {error}")

@@ -79,6 +79,7 @@ class SalesforceClient:
         self.daily_api_share = float(daily_api_share)
         self.session = session or requests.Session()
         self.backoff = Backoff()
+        self.timeout = settings.SYNC_HTTP_TIMEOUT_SECONDS
         # The last `api-usage=N/M` seen: (calls used today, the org's daily limit).
         self.usage: tuple[int, int] | None = None
 
@@ -196,7 +197,7 @@ class SalesforceClient:
                     method,
                     url,
                     headers=headers,
-                    timeout=settings.SYNC_HTTP_TIMEOUT_SECONDS,
+                    timeout=self.timeout,
                     **kwargs,
                 )
             except (requests.ConnectionError, requests.Timeout) as error:

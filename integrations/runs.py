@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -31,18 +30,15 @@ from targets.models import User
 
 from .erp.client import ErpClient, ErpError
 from .erp.sync import erp_sync
+from .lease import LeaseLost, lease_release, lease_until
 from .models import Connection, ConnectionKind, RunKind, SyncRun, SyncState
 from .salesforce.client import SalesforceClient, SalesforceError
-from .salesforce.sync import LeaseLost, salesforce_sync
+from .salesforce.sync import salesforce_sync
 from .services import run_finish
 
 logger = logging.getLogger(__name__)
 
 PULLED_KINDS = (ConnectionKind.SALESFORCE, ConnectionKind.ERP)
-
-
-def _lease_until():
-    return timezone.now() + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
 
 
 def _free_or_lapsed() -> Q:
@@ -89,7 +85,7 @@ def _take_lease(*, connection: Connection, run: SyncRun) -> bool:
     taken = (
         SyncState.objects.filter(connection=connection)
         .filter(_free_or_lapsed() | Q(lease_run=run))
-        .update(lease_run=run, lease_until=_lease_until())
+        .update(lease_run=run, lease_until=lease_until())
     )
     if taken and previous not in (None, run.pk):
         # Its worker died (or hung) holding the lease: close its log for the reader.
@@ -98,20 +94,6 @@ def _take_lease(*, connection: Connection, run: SyncRun) -> bool:
             error=_("Interrupted (the worker stopped); the next run resumed."),
         )
     return bool(taken)
-
-
-def lease_renew(*, run: SyncRun) -> bool:
-    return bool(
-        SyncState.objects.filter(connection_id=run.connection_id, lease_run=run).update(
-            lease_until=_lease_until()
-        )
-    )
-
-
-def lease_release(*, run: SyncRun) -> None:
-    SyncState.objects.filter(connection_id=run.connection_id, lease_run=run).update(
-        lease_run=None, lease_until=None
-    )
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ as failed, an unknown owner is reported, neither stops the good rows.
 
 With `modified_at` mapped and the ERP told how to filter (`modified_since_param`), runs are
 incremental. An ERP promises no order, so the watermark (the latest `modified_at` seen)
-moves only when a pass completes, in the transaction of its last page: a run stopped
-half-way is read again from the old watermark, which the idempotent upsert makes harmless.
+moves only when a pass completes: a run stopped half-way is read again from the old
+watermark, which the idempotent upsert makes harmless.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
+from integrations.lease import lease_keep
 from integrations.models import Connection, SyncRun, SyncState
 from integrations.records import check_rows
 from integrations.upsert import deals_bulk_upsert
@@ -40,16 +41,12 @@ STAGE = "invoiced"
 
 
 def erp_sync(*, connection: Connection, run: SyncRun, client: ErpClient) -> None:
-    from integrations.salesforce.sync import renew_lease
-
     state = SyncState.objects.get(connection=connection)
     fields = {**DEFAULT_FIELDS, **(connection.settings.get("fields") or {})}
     since = state.watermark.isoformat() if state.watermark else None
     newest = state.watermark
     row_number = 0
-    pages = client.pages(modified_since=since)
-    page = next(pages, None)
-    while page is not None:
+    for page in client.pages(modified_since=since):
         raw_rows = [_map(row, fields) for row in page]
         usernames = _usernames(raw_rows)
         numbered = []
@@ -67,9 +64,8 @@ def erp_sync(*, connection: Connection, run: SyncRun, client: ErpClient) -> None
         bad = [c for c in checked if c.record is None]
         for c in bad[:20]:
             logger.warning("ERP row %s refused: %s", c.row, "; ".join(e.message for e in c.errors))
-        following = next(pages, None)
         with transaction.atomic():
-            renew_lease(run=run)
+            lease_keep(run=run)
             deals_bulk_upsert(source=connection.source, records=records, run=run)
             run.fetched += len(page)
             run.failed += len(bad)
@@ -79,10 +75,12 @@ def erp_sync(*, connection: Connection, run: SyncRun, client: ErpClient) -> None
             SyncRun.objects.filter(pk=run.pk).update(
                 fetched=run.fetched, failed=run.failed, unmapped_owners=run.unmapped_owners
             )
-            if following is None and newest != state.watermark:
-                state.watermark = newest
-                state.save(update_fields=["watermark"])
-        page = following
+    # The pass is complete (an empty page came): only now is everything up to `newest` in.
+    if newest != state.watermark:
+        with transaction.atomic():
+            lease_keep(run=run)
+            state.watermark = newest
+            state.save(update_fields=["watermark"])
 
 
 def _map(row: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:

@@ -25,8 +25,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from integrations.lease import lease_keep
 from integrations.models import Connection, SyncRun, SyncState
 from integrations.upsert import DealRecord, deals_bulk_upsert
 from targets.models import Deal, Role, User
@@ -78,18 +78,6 @@ class PageOutcome:
     unmapped: set[str] = field(default_factory=set)
 
 
-class LeaseLost(Exception):
-    """Another run took the connection over (ours lapsed): write nothing more."""
-
-
-def renew_lease(*, run: SyncRun) -> None:
-    """Inside a batch's transaction: keep the lease, or roll the batch back if it is gone."""
-    from integrations.runs import lease_renew  # the orchestration module imports this one
-
-    if not lease_renew(run=run):
-        raise LeaseLost(_("Another run took this connection over; this one stopped."))
-
-
 def salesforce_sync(*, connection: Connection, run: SyncRun, client: SalesforceClient) -> None:
     """Pull what changed since the watermark; `run` gets its counts as pages commit."""
     state = SyncState.objects.get(connection=connection)
@@ -111,7 +99,7 @@ def salesforce_sync(*, connection: Connection, run: SyncRun, client: SalesforceC
             outcome.records = _changed(connection.source, outcome.records)
         last_stamp = parse_datetime(page.records[-1]["SystemModstamp"])
         with transaction.atomic():
-            renew_lease(run=run)
+            lease_keep(run=run)
             deals_bulk_upsert(source=connection.source, records=outcome.records, run=run)
             removed = deals_remove(
                 source=connection.source, external_ids=outcome.deleted, reason=REMOVED_REASON
@@ -139,7 +127,7 @@ def salesforce_sync(*, connection: Connection, run: SyncRun, client: SalesforceC
 def _sweep(*, connection: Connection, run: SyncRun, state: SyncState) -> None:
     """The full pass is complete: what it neither wrote nor failed on is gone at the source."""
     with transaction.atomic():
-        renew_lease(run=run)
+        lease_keep(run=run)
         gone = (
             Deal.objects.filter(source=connection.source, updated_at__lt=state.resync_since)
             .exclude(external_id__in=state.resync_kept)

@@ -45,6 +45,7 @@ class FakeErp:
         self.size = size
         self.requests: list[dict] = []
         self.failures: list[int] = []
+        self.down_from_page: int | None = None  # this page and later answer 502
         httpserver.expect_request("/api/invoices").respond_with_handler(self.handle)
         self.url = httpserver.url_for("/api/invoices")
 
@@ -67,12 +68,14 @@ class FakeErp:
             return Response("busy", status=self.failures.pop(0))
         if request.headers.get("Authorization") != TOKEN:
             return Response(json.dumps({"error": "unauthorised"}), status=401)
+        page = int(request.args.get("p", "1"))
+        if self.down_from_page and page >= self.down_from_page:
+            return Response("bad gateway", status=502)
         rows = self.invoices
         since = request.args.get("updated_since")
         if since:
             floor = datetime.fromisoformat(since)
             rows = [r for r in rows if datetime.fromisoformat(r["updated_at"]) > floor]
-        page = int(request.args.get("p", "1"))
         chunk = rows[(page - 1) * self.size : page * self.size]
         return Response(json.dumps({"data": {"items": chunk}}), content_type="application/json")
 
@@ -169,3 +172,24 @@ def test_test_connection_reads_the_first_page(erp, erp_connection, org):
     erp.failures = [404]
     ok, message = connection_test(connection=erp_connection)
     assert not ok and "404" in message
+
+
+def test_a_pass_broken_off_keeps_its_committed_pages_but_not_a_new_watermark(
+    erp, erp_connection, org
+):
+    connection_save(
+        connection=erp_connection,
+        kind="erp",
+        name="ERP",
+        settings={**erp_connection.settings, "modified_since_param": "updated_since"},
+    )
+    for n in range(1, 6):
+        erp.add(n)
+    erp.down_from_page = 3
+    run = sync(erp_connection)
+    assert "unavailable" in run.error and (run.fetched, run.created) == (4, 4)
+    assert SyncState.objects.get(connection=erp_connection).watermark is None
+    erp.down_from_page = None
+    resumed = sync(erp_connection)
+    assert (resumed.fetched, resumed.created, resumed.error) == (5, 1, "")
+    assert Deal.objects.count() == 5

@@ -109,7 +109,11 @@ def run_task(*, connection_id: int, run_id: int | None, task_id: str) -> TaskOut
     """What a worker does with one delivery of `sync_connection`."""
     try:
         connection = connection_for_sync(connection_id=connection_id)
-    except ValidationError:
+    except ValidationError as refusal:
+        # Disabled or deleted since the run was queued: close its log, free the connection.
+        queued = SyncRun.objects.filter(pk=run_id, finished_at__isnull=True).first()
+        if queued is not None:
+            _finish(queued, error=" ".join(refusal.messages))
         return TaskOutcome("gone", run_id)
     run = None
     if run_id is not None:

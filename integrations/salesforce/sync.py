@@ -16,6 +16,7 @@ removed at the end (a full resync, which itself may span several runs).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -35,6 +36,7 @@ from targets.services import deals_remove
 
 from .client import SalesforceClient
 
+logger = logging.getLogger(__name__)
 RECYCLE_BIN = timedelta(days=15)
 FIELDS = (
     "Id",
@@ -217,6 +219,12 @@ def map_page(rows: list[dict[str, Any]], owners: _Owners) -> PageOutcome:
             continue
         record = to_record(row, owner_id)
         if record is None:
+            logger.warning(
+                "Opportunity %s refused: Amount %r, CloseDate %r",
+                row.get("Id"),
+                row.get("Amount"),
+                row.get("CloseDate"),
+            )
             outcome.failed_ids.append(row["Id"])
             continue
         outcome.records.append(record)

@@ -319,3 +319,12 @@ def test_a_sync_that_changed_deals_recomputes_the_figures_and_one_that_did_not_d
         assert len(sent) == 1
     finally:
         figures_recomputed.disconnect(listener)
+
+
+def test_opportunities_that_cannot_be_deals_are_counted_as_failed(salesforce, sf_connection, org):
+    salesforce.add(stamp=at(0), amount=-10.0)  # a credit note is not a deal
+    salesforce.add(stamp=at(1), amount=1e16)
+    good = salesforce.add(stamp=at(2), account=None)  # no account at all: shown as a dash
+    run = sync(sf_connection)
+    assert (run.fetched, run.created, run.failed) == (3, 1, 2)
+    assert deals()[good.id].account == "—"

@@ -172,3 +172,13 @@ def test_the_api_keeps_the_schedule_in_step(api, org):
     assert periodic(connection).interval.every == 30
     api(org.admin).delete(f"/api/v1/connections/{connection.pk}/")
     assert periodic(connection) is None
+
+
+def test_a_queued_run_of_a_connection_disabled_meanwhile_is_closed_and_frees_it(org, sf_connection):
+    run = run_claim(connection=sf_connection)
+    connection_save(connection=sf_connection, kind="salesforce", name="SF", enabled=False)
+    outcome = run_task(connection_id=sf_connection.pk, run_id=run.pk, task_id="t")
+    assert outcome.status == "gone"
+    run.refresh_from_db()
+    assert run.finished_at is not None and "disabled" in run.error
+    assert SyncState.objects.get(connection=sf_connection).lease_run is None

@@ -182,3 +182,30 @@ def test_a_queued_run_of_a_connection_disabled_meanwhile_is_closed_and_frees_it(
     run.refresh_from_db()
     assert run.finished_at is not None and "disabled" in run.error
     assert SyncState.objects.get(connection=sf_connection).lease_run is None
+
+
+def test_a_run_that_lost_its_lease_writes_nothing_more(org, salesforce, sf_connection):
+    from integrations.runs import run_execute
+
+    stalled = run_claim(connection=sf_connection, task_id="stalled")
+    SyncState.objects.filter(connection=sf_connection).update(lease_until=at(0))
+    taker = run_claim(connection=sf_connection, task_id="taker")
+    salesforce.add(stamp=at(0))
+    # The stalled run wakes up and reaches its first page: the lease is the taker's.
+    stalled = run_execute(connection=sf_connection, run=stalled)
+    assert "took this connection over" in stalled.error
+    assert not Deal.objects.exists()
+    assert SyncState.objects.get(connection=sf_connection).lease_run_id == taker.pk
+
+
+def test_retry_after_is_read_as_seconds_or_an_http_date():
+    from datetime import UTC, datetime
+
+    from integrations.retry import retry_after_seconds
+
+    now = datetime(2025, 5, 1, 8, 0, tzinfo=UTC)
+    assert retry_after_seconds("120", now=now) == 120
+    assert retry_after_seconds("Thu, 01 May 2025 08:00:30 GMT", now=now) == 30
+    assert retry_after_seconds("Thu, 01 May 2025 07:00:00 GMT", now=now) == 0
+    assert retry_after_seconds("soon", now=now) is None
+    assert retry_after_seconds(None) is None

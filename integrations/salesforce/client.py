@@ -117,7 +117,9 @@ class SalesforceClient:
         )
         if response.status_code != 200:
             body = _json(response)
-            detail = body.get("error_description") or body.get("error") if body else ""
+            detail = ""
+            if isinstance(body, dict):
+                detail = body.get("error_description") or body.get("error") or ""
             raise AuthenticationFailed(
                 f"Token request refused ({response.status_code}): {detail or response.reason}"
             )

@@ -303,3 +303,23 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Syncs (integrations/): one run per connection holds a lease renewed with every committed
+# batch; a run whose worker died stops renewing it and the next run takes over after this.
+SYNC_LEASE_SECONDS = int(os.environ.get("SYNC_LEASE_SECONDS", "600"))
+# A run is stopped (cleanly, at what is committed) after the soft limit, killed after the
+# hard one; the broker's visibility timeout is longer, so a running task is not redelivered.
+SYNC_SOFT_TIME_LIMIT = int(os.environ.get("SYNC_SOFT_TIME_LIMIT", str(25 * 60)))
+SYNC_TIME_LIMIT = SYNC_SOFT_TIME_LIMIT + 5 * 60
+# A message delivered this many times without finishing is given up (a redelivery loop).
+SYNC_MAX_ATTEMPTS = int(os.environ.get("SYNC_MAX_ATTEMPTS", "3"))
+# Retries of a remote call on network errors, 5xx and 429: bounded, exponential, jittered.
+SYNC_MAX_RETRIES = int(os.environ.get("SYNC_MAX_RETRIES", "5"))
+SYNC_BACKOFF_BASE_SECONDS = float(os.environ.get("SYNC_BACKOFF_BASE_SECONDS", "1"))
+SYNC_BACKOFF_MAX_SECONDS = float(os.environ.get("SYNC_BACKOFF_MAX_SECONDS", "30"))
+SYNC_RETRY_AFTER_MAX_SECONDS = float(os.environ.get("SYNC_RETRY_AFTER_MAX_SECONDS", "120"))
+# Multiplies every real sleep of a retry (tests shrink it; the waits asked for are logged).
+SYNC_SLEEP_SCALE = float(os.environ.get("SYNC_SLEEP_SCALE", "1"))
+SYNC_HTTP_TIMEOUT_SECONDS = float(os.environ.get("SYNC_HTTP_TIMEOUT_SECONDS", "60"))
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * SYNC_TIME_LIMIT}

@@ -9,15 +9,19 @@ from __future__ import annotations
 import json
 
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
-from django.urls import reverse
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from targets.admin_readonly import ReadOnlyAdmin
+from targets.errors import StateConflict
 
-from . import services
+from . import runs, services
 from .models import ApprovalInstance, Connection, SyncRun
 
 
@@ -69,6 +73,53 @@ class ConnectionAdmin(admin.ModelAdmin):
     list_filter = ["kind", "enabled"]
     search_fields = ["name"]
     readonly_fields = ["secrets_set", "last_success_at", "last_error", "webhook_url"]
+    # Adds "Test connection" and "Sync now" (for pulled kinds) above the form.
+    change_form_template = "admin/integrations/connection/change_form.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:object_id>/test/",
+                view(require_POST(self.test_view)),
+                name="integrations_connection_test",
+            ),
+            path(
+                "<int:object_id>/sync/",
+                view(require_POST(self.sync_view)),
+                name="integrations_connection_sync",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _connection(self, request, object_id: int) -> Connection:
+        connection = get_object_or_404(Connection, pk=object_id)
+        if not self.has_change_permission(request, connection):
+            raise PermissionDenied
+        return connection
+
+    def test_view(self, request, object_id: int):
+        connection = self._connection(request, object_id)
+        ok, message = runs.connection_test(connection=connection)
+        level = messages.SUCCESS if ok else messages.ERROR
+        self.message_user(request, message, level)
+        return redirect("admin:integrations_connection_change", connection.pk)
+
+    def sync_view(self, request, object_id: int):
+        connection = self._connection(request, object_id)
+        try:
+            run = runs.run_request(connection_id=connection.pk, started_by=request.user)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        except StateConflict as conflict:
+            self.message_user(request, conflict.message, messages.WARNING)
+        else:
+            self.message_user(
+                request,
+                gettext("Sync started (run %(id)s); its log is under sync runs.") % {"id": run.pk},
+                messages.SUCCESS,
+            )
+        return redirect("admin:integrations_connection_change", connection.pk)
 
     @admin.display(description=_("stored secrets"))
     def secrets_set(self, obj: Connection) -> str:

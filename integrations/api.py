@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import api_view, parser_classes
+from rest_framework.decorators import action, api_view, parser_classes
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
@@ -15,8 +15,8 @@ from rest_framework.views import APIView
 
 from targets import access
 
+from . import runs, services
 from . import serializers as s
-from . import services
 from .imports import deals_import
 from .models import Connection, SyncRun
 from .webhook import WebhookRefused, webhook_parse, webhook_receive, webhook_verify
@@ -73,8 +73,38 @@ class ConnectionViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.connection_delete(connection=instance)
 
+    @extend_schema(
+        request=None,
+        responses={200: s.ConnectionTestSerializer},
+        description=gettext_lazy(
+            "Try the connection's settings with the cheapest call its system offers "
+            "(Salesforce: a token and the limits; ERP: the first page). Writes nothing."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        ok, message = runs.connection_test(connection=self.get_object())
+        return Response({"ok": ok, "message": message})
 
-class SyncRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+
+@extend_schema_view(
+    create=extend_schema(
+        request=s.SyncRunInputSerializer,
+        responses={202: s.SyncRunSerializer},
+        description=gettext_lazy(
+            "Start a sync of a Salesforce or ERP connection now. 202: the run is claimed and "
+            "queued for a worker; follow it at sync-runs/{id}/ until `finished_at` is set. "
+            "409 while another run of the connection is under way; 400 for an unknown, "
+            "disabled or not pulled connection."
+        ),
+    )
+)
+class SyncRunViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """The log of every run that wrote deals: syncs, webhook pushes, imports."""
 
     queryset = SyncRun.objects.none()
@@ -84,6 +114,15 @@ class SyncRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self):
         return SyncRun.objects.order_by("-started_at", "-pk")
+
+    def create(self, request, *args, **kwargs):
+        query = s.SyncRunInputSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        run = runs.run_request(
+            connection_id=query.validated_data["connection"], started_by=request.user
+        )
+        run.refresh_from_db()
+        return Response(s.SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema(

@@ -105,6 +105,10 @@ class SyncRun(models.Model):
     failed = models.PositiveIntegerField(_("failed"), default=0)
     unmapped_owners = models.JSONField(_("unmapped owners"), default=list, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # The Celery task that runs it: a redelivered message finds its run again, and the
+    # attempts counted on it stop a message that kills its worker from looping forever.
+    task_id = models.CharField(max_length=64, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         verbose_name = _("sync run")
@@ -137,6 +141,38 @@ class WebhookSignature(models.Model):
 
     def __str__(self) -> str:
         return self.signature[:12]
+
+
+class SyncState(models.Model):
+    """Where a connection's pull stands, and who is pulling it now.
+
+    The watermark advances in the same transaction as the rows it covers, so it never
+    points past what is committed. The lease (a run and an expiry, renewed with every
+    committed batch) makes one run per connection at a time: it is claimed with a
+    conditional UPDATE, and a run whose worker died stops renewing it, so the lease lapses
+    and the next run takes over where the watermark stands.
+    """
+
+    connection = models.OneToOneField(
+        Connection, primary_key=True, on_delete=models.CASCADE, related_name="sync_state"
+    )
+    watermark = models.DateTimeField(_("watermark"), null=True, blank=True)
+    # Set while a full resync is under way (possibly over several runs): deals of the
+    # source not seen again since this moment are gone at the source.
+    resync_since = models.DateTimeField(null=True, blank=True)
+    # External ids the resync saw but could not write (an unmapped owner …): not gone.
+    resync_kept = models.JSONField(default=list, blank=True)
+    lease_run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sync state")
+        verbose_name_plural = _("sync states")
+
+    def __str__(self) -> str:
+        return f"{self.connection_id} @ {self.watermark}"
 
 
 # DingTalk's tables live with their code; imported here so that Django registers them.

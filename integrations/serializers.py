@@ -67,6 +67,15 @@ class SyncRunSerializer(serializers.ModelSerializer):
         ]
 
 
+class SyncRunInputSerializer(serializers.Serializer):
+    connection = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class ConnectionTestSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
+
+
 class RowErrorSerializer(serializers.Serializer):
     row = serializers.IntegerField()
     field = serializers.CharField()

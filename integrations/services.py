@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from targets.errors import ValidationError
 from targets.models import User
@@ -58,7 +60,34 @@ def connection_save(
     connection.enabled = enabled
     connection.schedule_minutes = schedule_minutes
     connection.save()
+    _schedule(connection)
     return connection
+
+
+SYNC_TASK = "integrations.tasks.sync_connection"
+
+
+def _schedule_name(connection_id: int) -> str:
+    return f"sync-connection-{connection_id}"
+
+
+def _schedule(connection: Connection) -> None:
+    """Keep the connection's one periodic pull (django-celery-beat) in step with it."""
+    if connection.kind not in (ConnectionKind.SALESFORCE, ConnectionKind.ERP):
+        PeriodicTask.objects.filter(name=_schedule_name(connection.pk)).delete()
+        return
+    interval, _created = IntervalSchedule.objects.get_or_create(
+        every=connection.schedule_minutes, period=IntervalSchedule.MINUTES
+    )
+    PeriodicTask.objects.update_or_create(
+        name=_schedule_name(connection.pk),
+        defaults={
+            "task": SYNC_TASK,
+            "interval": interval,
+            "kwargs": json.dumps({"connection_id": connection.pk}),
+            "enabled": connection.enabled,
+        },
+    )
 
 
 def _default_source(kind: str, connection: Connection) -> str:
@@ -67,7 +96,9 @@ def _default_source(kind: str, connection: Connection) -> str:
     return connection.source
 
 
+@transaction.atomic
 def connection_delete(*, connection: Connection) -> None:
+    PeriodicTask.objects.filter(name=_schedule_name(connection.pk)).delete()
     connection.delete()
 
 

@@ -294,3 +294,26 @@ def deal_remove(*, deal: Deal, reason: str, removed_by: User | None = None) -> D
     deal._history_user = removed_by
     deal.delete()
     return removal
+
+
+@transaction.atomic
+def deals_remove(
+    *, source: str, external_ids: Sequence[str], reason: str, removed_by: User | None = None
+) -> int:
+    """Take the deals of `source` with these external ids out of actuals, set-based: one
+    multi-row INSERT of their removal records and one DELETE, whatever their number. Ids
+    with no deal are ignored (a source may report a deletion twice). Returns how many went.
+    """
+    if not external_ids:
+        return 0
+    deals = Deal.objects.filter(source=source, external_id__in=list(external_ids))
+    rows = list(
+        deals.values("source", "external_id", "account", "owner_id", "amount", "close_date", "won")
+    )
+    if not rows:
+        return 0
+    DealRemoval.objects.bulk_create(
+        DealRemoval(**row, reason=reason, removed_by=removed_by) for row in rows
+    )
+    deals.delete()
+    return len(rows)

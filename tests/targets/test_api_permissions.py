@@ -323,6 +323,21 @@ MATRIX = [
         {"anonymous": 401, ("admin", *GLOBEX_WIDE): 200, "gina": 403, "others": 404},
     ),
     ("own dashboard", "get", "/api/v1/dashboard/summary/", None, {"anonymous": 401, "others": 200}),
+    # Integrations are the administrator's alone; their own tests run them on real connections.
+    (
+        "sync run start",
+        "post",
+        "/api/v1/sync-runs/",
+        {"connection": 999_999},
+        {"anonymous": 401, "admin": 400, "others": 403},
+    ),
+    (
+        "connection test",
+        "post",
+        "/api/v1/connections/999999/test/",
+        None,
+        {"anonymous": 401, "admin": 404, "others": 403},
+    ),
 ]
 
 ID_FIELDS = {"parent", "team", "owner_user", "owner_unit", "owner", "unit", "user"}

@@ -206,10 +206,10 @@ def _insert_reps(cursor, size: CompanySize, company: OrgUnit) -> None:
         f"""
         INSERT INTO {User._meta.db_table} (
             password, is_superuser, username, first_name, last_name, email, is_staff,
-            is_active, date_joined, display_name, team_id, language
+            is_active, date_joined, display_name, team_id, language, dingtalk_userid
         )
         SELECT '!', false, %(rep)s || lpad(k::text, 5, '0'), '', '',
-               %(rep)s || k || '@example.com', false, true, now(), 'Rep ' || k, team.id, ''
+               %(rep)s || k || '@example.com', false, true, now(), 'Rep ' || k, team.id, '', ''
         FROM generate_series(0, %(reps)s - 1) k
         JOIN (
             SELECT unit.id, (row_number() OVER (ORDER BY unit.name) - 1)::int AS i

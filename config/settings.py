@@ -46,6 +46,29 @@ if not DEBUG and SECRET_KEY in PUBLIC_SECRET_KEYS | {""}:
         "SECRET_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
         "or set DEBUG=1 for local development."
     )
+# Connection secrets (integrations) are encrypted at rest with SECRETS_KEY: one or more Fernet
+# keys (urlsafe base64 of 32 bytes), comma-separated, the first encrypting and every one
+# decrypting, so a key is rotated by putting the new one first and running `rotate_secrets`.
+# Development and build commands derive a key from SECRET_KEY (and say so); serving without
+# DEBUG refuses to start without one, as it does without SECRET_KEY.
+SECRETS_KEYS = [k.strip() for k in os.environ.get("SECRETS_KEY", "").split(",") if k.strip()]
+SECRETS_KEY_DERIVED = not SECRETS_KEYS
+if SECRETS_KEY_DERIVED:
+    if not DEBUG and not (sys.argv[1:2] and sys.argv[1] in KEYLESS_COMMANDS):
+        raise ImproperlyConfigured(
+            "SECRETS_KEY is not set and DEBUG is off: connection secrets cannot be stored "
+            "safely. Set SECRETS_KEY to a Fernet key, e.g. SECRETS_KEY=$(python -c 'from "
+            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'), "
+            "or set DEBUG=1 for local development."
+        )
+    import base64
+    import hashlib
+
+    SECRETS_KEYS = [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(b"targetpilot-secrets:" + SECRET_KEY.encode()).digest()
+        ).decode()
+    ]
 # --- end production safety -----------------------------------------------------------------
 ALLOWED_HOSTS = [
     h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h

@@ -5,3 +5,24 @@ from django.utils.translation import gettext_lazy as _
 class IntegrationsConfig(AppConfig):
     name = "integrations"
     verbose_name = _("Integrations")
+
+    def ready(self) -> None:
+        from django.core import checks
+
+        checks.register(_derived_secrets_key, checks.Tags.security)
+
+
+def _derived_secrets_key(app_configs, **kwargs):
+    from django.conf import settings
+    from django.core import checks
+
+    if not getattr(settings, "SECRETS_KEY_DERIVED", False):
+        return []
+    return [
+        checks.Warning(
+            "SECRETS_KEY is not set: connection secrets are encrypted with a key derived from "
+            "SECRET_KEY (development only).",
+            hint="Set SECRETS_KEY to a Fernet key before storing real secrets.",
+            id="integrations.W001",
+        )
+    ]

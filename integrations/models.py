@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from targets.models import DealSource
 
+from .crypto import EncryptedJSONField
+
 
 class ConnectionKind(models.TextChoices):
     SALESFORCE = "salesforce", "Salesforce"
@@ -41,9 +43,8 @@ class Connection(models.Model):
     schedule_minutes = models.PositiveIntegerField(_("every (minutes)"), default=15)
     settings = models.JSONField(_("settings"), default=dict, blank=True)
     # Kept apart from `settings` so that no serializer, form or admin page that shows the
-    # settings can show a secret by accident. Not encrypted: `cryptography` is not among
-    # the locked dependencies yet.
-    secrets = models.JSONField(_("secrets"), default=dict, blank=True, editable=False)
+    # settings can show a secret by accident; encrypted at rest (integrations/crypto.py).
+    secrets = EncryptedJSONField(_("secrets"), default=dict, blank=True, editable=False)
     last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

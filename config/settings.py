@@ -192,6 +192,10 @@ TOKEN_THROTTLE_RATE = os.environ.get("TOKEN_THROTTLE_RATE", "20/min")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Imports (integrations): files up to this size are accepted and streamed, never read whole;
+# larger ones get a 400 naming the limit. Uploads above FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB)
+# already go to a temporary file, not memory.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 # The quarter target grid posts 8 fields per unit and rep: a 1,000-person company is ~8,000.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 

@@ -132,3 +132,24 @@ class WebhookSignature(models.Model):
 
     def __str__(self) -> str:
         return self.signature[:12]
+
+
+class UnitCode(models.Model):
+    """The code an org-chart file gives a unit: re-importing the file (a unit renamed or
+    moved included) finds the same unit by it. Kept here, beside the imports, so the
+    organisation's own model knows nothing of files."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    unit = models.OneToOneField(
+        "targets.OrgUnit",
+        verbose_name=_("org unit"),
+        on_delete=models.CASCADE,
+        related_name="import_code",
+    )
+
+    class Meta:
+        verbose_name = _("unit code")
+        verbose_name_plural = _("unit codes")
+
+    def __str__(self) -> str:
+        return self.code

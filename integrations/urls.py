@@ -4,4 +4,7 @@ from django.urls import path
 
 from . import views
 
-urlpatterns = [path("imports/", views.imports_page, name="imports")]
+urlpatterns = [
+    path("imports/", views.imports_page, name="imports"),
+    path("imports/templates/<slug:kind>/", views.import_template, name="import-template"),
+]

@@ -133,6 +133,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # Data freshness of the integrations for the dashboards' header (lazy).
+                "integrations.freshness.freshness_context",
             ],
         },
     },

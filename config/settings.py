@@ -135,6 +135,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # Data freshness of the integrations for the dashboards' header (lazy).
                 "integrations.freshness.freshness_context",
+                # The header's link to the setup checklist while it is incomplete (admins).
+                "integrations.onboarding.setup_context",
             ],
         },
     },

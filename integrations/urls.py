@@ -7,4 +7,5 @@ from . import views
 urlpatterns = [
     path("imports/", views.imports_page, name="imports"),
     path("imports/templates/<slug:kind>/", views.import_template, name="import-template"),
+    path("setup/", views.setup_page, name="setup"),
 ]

@@ -9,9 +9,12 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from targets import access
+
 from .forms import ImportForm
 from .import_templates import XLSX_TYPE
 from .importers import IMPORTERS, importers_for
+from .onboarding import setup_steps
 from .selectors import recent_runs
 
 MAX_ERRORS_SHOWN = 500
@@ -74,3 +77,17 @@ def import_template(request, kind: str):
     response = HttpResponse(content, content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@login_required
+@require_GET
+def setup_page(request):
+    if not access.can_manage_organisation(request.user):
+        raise PermissionDenied(_("Only administrators set the app up."))
+    steps = setup_steps()
+    done = sum(1 for step in steps if step.done)
+    return render(
+        request,
+        "integrations/setup.html",
+        {"steps": steps, "done": done, "total": len(steps), "complete": done == len(steps)},
+    )

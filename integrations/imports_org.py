@@ -461,14 +461,13 @@ def _write_units(units: dict[str, _UnitRow], result: ImportResult, errors) -> di
             ):
                 done[row.code] = unit
                 if row.code not in stored:
-                    UnitCode.objects.create(code=row.code, unit=unit)
+                    _code(unit, row.code)
                 continue
             try:
                 with transaction.atomic():
                     saved = org_unit_save(unit=unit, name=row.name, kind=row.kind, parent=parent)
                     if row.code not in stored:
-                        UnitCode.objects.filter(unit=saved).delete()
-                        UnitCode.objects.create(code=row.code, unit=saved)
+                        _code(saved, row.code)
             except DjangoValidationError as error:
                 errors.extend(RowError(row.line, "name", m) for m in error.messages)
                 continue
@@ -480,11 +479,32 @@ def _write_units(units: dict[str, _UnitRow], result: ImportResult, errors) -> di
     return {**stored, **done}
 
 
+def _code(unit: OrgUnit, code: str) -> None:
+    """Give `unit` this code; a unit known by another code before takes the new one."""
+    UnitCode.objects.filter(unit=unit).exclude(code=code).delete()
+    UnitCode.objects.get_or_create(code=code, defaults={"unit": unit})
+
+
 def _write_people(batch: list[_Person], codes: dict[str, OrgUnit], result, errors) -> None:
     existing = {
         u.username: u for u in User.objects.filter(username__in=[p.username for p in batch])
     }
     for person in batch:
+        missing = [
+            code
+            for code in [person.team, *(unit for _role, unit in person.roles or [])]
+            if code and code not in codes
+        ]
+        if missing:  # its unit's row was refused while writing
+            errors.append(
+                RowError(
+                    person.line,
+                    "team",
+                    _("No unit with the code %(code)s (in this file or imported before).")
+                    % {"code": missing[0]},
+                )
+            )
+            continue
         current = existing.get(person.username)
         team = codes.get(person.team) if person.team else (current.team if current else None)
         grants = (

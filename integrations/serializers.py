@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from .models import SECRET_SETTINGS, SYNC_SOURCES, Connection, ConnectionKind, SyncRun
@@ -111,7 +112,9 @@ class ImportInputSerializer(serializers.Serializer):
         from .importers import IMPORTERS
 
         if value not in IMPORTERS:
-            raise serializers.ValidationError(f"'{value}' files cannot be imported yet.")
+            raise serializers.ValidationError(
+                _("'%(kind)s' files cannot be imported yet.") % {"kind": value}
+            )
         return value
 
 

@@ -193,3 +193,15 @@ def test_the_template_downloads_and_imports_as_it_is(client, db):
         assert result.status_code == 201, result.json()
     assert OrgUnit.objects.count() == 3
     assert User.objects.filter(username="rep001").exists()
+
+
+def test_a_unit_known_by_another_code_takes_the_new_one(api, db):
+    admin = make_user("root", roles=[(Role.ADMIN, None)])
+    client = api(admin)
+    upload(client, workbook(UNITS))
+    recoded = [r[:] for r in UNITS]
+    recoded[3][0] = "E1"
+    response = upload(client, workbook(recoded))
+    assert response.status_code == 201, response.json()
+    assert OrgUnit.objects.count() == 3
+    assert UnitCode.objects.get(unit__name="华东一组").code == "E1"

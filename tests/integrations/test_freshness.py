@@ -150,3 +150,23 @@ def test_a_run_log_row_keeps_the_failure_time():
     now = timezone.now()
     _sf, erp, _old = connections(now)
     assert SyncRun.objects.get(connection=erp).error
+
+
+def test_it_is_read_once_per_request_however_often_a_page_shows_it(
+    rf, org, django_assert_num_queries
+):
+    from django.template import engines
+
+    from integrations.freshness import freshness_context
+
+    connections(timezone.now())
+    request = rf.get("/")
+    request.user = org.director
+    template = engines["django"].from_string(
+        "{% for f in data_freshness %}{{ f.name }}{% endfor %}"
+        "{% if data_freshness %}{{ data_freshness|length }}{% endif %}"
+    )
+    with django_assert_num_queries(1):
+        first = template.render(freshness_context(request))
+        second = template.render(freshness_context(request))
+    assert first == second == "ERPSalesforceShop3"

@@ -99,3 +99,17 @@ def test_templates_follow_who_may_import_them(client, org):
     assert client.get(reverse("import-template", args=["nothing"])).status_code == 404
     client.force_login(org.alice)
     assert client.get(reverse("import-template", args=["targets"])).status_code == 403
+
+
+def test_the_imports_page_costs_a_fixed_number_of_statements(
+    client, org, django_assert_max_num_queries
+):
+    from integrations.models import RunKind
+    from integrations.services import run_finish, run_start
+
+    client.force_login(org.admin)
+    client.get(reverse("imports"))
+    for _n in range(5):
+        run_finish(run=run_start(kind=RunKind.IMPORT, source="csv"), fetched=1, failed=0)
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("imports")).status_code == 200

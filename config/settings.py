@@ -46,6 +46,29 @@ if not DEBUG and SECRET_KEY in PUBLIC_SECRET_KEYS | {""}:
         "SECRET_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
         "or set DEBUG=1 for local development."
     )
+# Connection secrets (integrations) are encrypted at rest with SECRETS_KEY: one or more Fernet
+# keys (urlsafe base64 of 32 bytes), comma-separated, the first encrypting and every one
+# decrypting, so a key is rotated by putting the new one first and running `rotate_secrets`.
+# Development and build commands derive a key from SECRET_KEY (and say so); serving without
+# DEBUG refuses to start without one, as it does without SECRET_KEY.
+SECRETS_KEYS = [k.strip() for k in os.environ.get("SECRETS_KEY", "").split(",") if k.strip()]
+SECRETS_KEY_DERIVED = not SECRETS_KEYS
+if SECRETS_KEY_DERIVED:
+    if not DEBUG and not (sys.argv[1:2] and sys.argv[1] in KEYLESS_COMMANDS):
+        raise ImproperlyConfigured(
+            "SECRETS_KEY is not set and DEBUG is off: connection secrets cannot be stored "
+            "safely. Set SECRETS_KEY to a Fernet key, e.g. SECRETS_KEY=$(python -c 'from "
+            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'), "
+            "or set DEBUG=1 for local development."
+        )
+    import base64
+    import hashlib
+
+    SECRETS_KEYS = [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(b"targetpilot-secrets:" + SECRET_KEY.encode()).digest()
+        ).decode()
+    ]
 # --- end production safety -----------------------------------------------------------------
 ALLOWED_HOSTS = [
     h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
@@ -110,6 +133,10 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # Data freshness of the integrations for the dashboards' header (lazy).
+                "integrations.freshness.freshness_context",
+                # The header's link to the setup checklist while it is incomplete (admins).
+                "integrations.onboarding.setup_context",
             ],
         },
     },
@@ -169,6 +196,10 @@ TOKEN_THROTTLE_RATE = os.environ.get("TOKEN_THROTTLE_RATE", "20/min")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Imports (integrations): files up to this size are accepted and streamed, never read whole;
+# larger ones get a 400 naming the limit. Uploads above FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB)
+# already go to a temporary file, not memory.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 # The quarter target grid posts 8 fields per unit and rep: a 1,000-person company is ~8,000.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret-7f3c1b2a9e")
+# A Fernet key for connection secrets (tests only): settings refuse to start without one.
+os.environ.setdefault("SECRETS_KEY", "Oufsj_OQRwdkbRSnV0xqI6hhXHSaC3i_mZxA9Kk2DEU=")
 
 from config.settings import *  # noqa: F403
 

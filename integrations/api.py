@@ -17,7 +17,7 @@ from targets import access
 
 from . import runs, services
 from . import serializers as s
-from .imports import deals_import
+from .importers import IMPORTERS, importers_for
 from .models import Connection, SyncRun
 from .webhook import WebhookRefused, webhook_parse, webhook_receive, webhook_verify
 
@@ -131,29 +131,35 @@ class SyncRunViewSet(
     request={"multipart/form-data": s.ImportInputSerializer},
     responses={200: s.ImportResultSerializer, 201: s.ImportResultSerializer},
     description=gettext_lazy(
-        "Import deals from a CSV (UTF-8 or GBK/GB18030, detected) or XLSX file of at most "
-        "50 MB. `dry_run` checks every row and writes nothing; a file with bad rows writes "
-        "nothing unless `keep_good_rows`. Rows are numbered as a spreadsheet shows them "
-        "(the header is row 1)."
+        "Import `deals`, `targets` (the quarter grid's XLSX, or CSV with `period`) or `org` "
+        "(units and people) from a CSV (UTF-8 or GBK/GB18030, detected) or XLSX file of at "
+        "most 50 MB. `dry_run` checks every row and writes nothing; a file with bad rows "
+        "writes nothing unless `keep_good_rows`. Rows are numbered as a spreadsheet shows "
+        "them (the header is row 1). Administrators import every kind; sales directors "
+        "import targets within their scope."
     ),
 )
 @api_view(["POST"])
 @parser_classes([MultiPartParser, FormParser])
 def imports(request):
+    importer = IMPORTERS.get(str(request.data.get("kind") or "deals"))
+    allowed = importer.may_import(request.user) if importer else bool(importers_for(request.user))
+    if not allowed:
+        raise PermissionDenied(_("You may not import these files."))
     query = s.ImportInputSerializer(data=request.data)
-    if not access.can_manage_organisation(request.user):
-        raise PermissionDenied(_("Only administrators import deals."))
     query.is_valid(raise_exception=True)
     data = query.validated_data
     upload = data["file"]
-    result = deals_import(
+    result = IMPORTERS[data["kind"]].run(
         stream=upload.file,
         size=upload.size,
         user=request.user,
         dry_run=data["dry_run"],
         keep_good_rows=data["keep_good_rows"],
+        period=data.get("period") or None,
     )
     body = {
+        "kind": data["kind"],
         "rows": result.rows,
         "created": result.created,
         "updated": result.updated,

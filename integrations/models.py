@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from targets.models import DealSource
 
+from .crypto import EncryptedJSONField
+
 
 class ConnectionKind(models.TextChoices):
     SALESFORCE = "salesforce", "Salesforce"
@@ -47,9 +49,8 @@ class Connection(models.Model):
     schedule_minutes = models.PositiveIntegerField(_("every (minutes)"), default=15)
     settings = models.JSONField(_("settings"), default=dict, blank=True)
     # Kept apart from `settings` so that no serializer, form or admin page that shows the
-    # settings can show a secret by accident. Not encrypted: `cryptography` is not among
-    # the locked dependencies yet.
-    secrets = models.JSONField(_("secrets"), default=dict, blank=True, editable=False)
+    # settings can show a secret by accident; encrypted at rest (integrations/crypto.py).
+    secrets = EncryptedJSONField(_("secrets"), default=dict, blank=True, editable=False)
     last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -141,6 +142,27 @@ class WebhookSignature(models.Model):
 
     def __str__(self) -> str:
         return self.signature[:12]
+
+
+class UnitCode(models.Model):
+    """The code an org-chart file gives a unit: re-importing the file (a unit renamed or
+    moved included) finds the same unit by it. Kept here, beside the imports, so the
+    organisation's own model knows nothing of files."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    unit = models.OneToOneField(
+        "targets.OrgUnit",
+        verbose_name=_("org unit"),
+        on_delete=models.CASCADE,
+        related_name="import_code",
+    )
+
+    class Meta:
+        verbose_name = _("unit code")
+        verbose_name_plural = _("unit codes")
+
+    def __str__(self) -> str:
+        return self.code
 
 
 class SyncState(models.Model):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from .models import SECRET_SETTINGS, SYNC_SOURCES, Connection, ConnectionKind, SyncRun
@@ -91,6 +92,7 @@ class IngestResultSerializer(serializers.Serializer):
 
 
 class ImportResultSerializer(IngestResultSerializer):
+    kind = serializers.CharField()
     dry_run = serializers.BooleanField()
     written = serializers.BooleanField()
     run = serializers.IntegerField(allow_null=True)
@@ -100,11 +102,29 @@ class WebhookResultSerializer(IngestResultSerializer):
     run = serializers.IntegerField()
 
 
+IMPORT_KINDS = ["deals", "targets", "org", "metric_values"]
+
+
 class ImportInputSerializer(serializers.Serializer):
     file = serializers.FileField()
-    kind = serializers.ChoiceField(choices=["deals"], default="deals")
+    kind = serializers.ChoiceField(choices=IMPORT_KINDS, default="deals")
     dry_run = serializers.BooleanField(default=False)
     keep_good_rows = serializers.BooleanField(default=False)
+    period = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=10,
+        help_text="targets: the quarter (2025Q3); an XLSX names it in its sheet title.",
+    )
+
+    def validate_kind(self, value: str) -> str:
+        from .importers import IMPORTERS
+
+        if value not in IMPORTERS:
+            raise serializers.ValidationError(
+                _("'%(kind)s' files cannot be imported yet.") % {"kind": value}
+            )
+        return value
 
 
 class WebhookInputSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from targets.errors import ValidationError
 from targets.models import User
 from targets.tasks import recompute_figures
 
+from .crypto import rotate
 from .models import SECRET_SETTINGS, Connection, ConnectionKind, RunKind, SyncRun
 
 
@@ -100,6 +102,24 @@ def _default_source(kind: str, connection: Connection) -> str:
 def connection_delete(*, connection: Connection) -> None:
     PeriodicTask.objects.filter(name=_schedule_name(connection.pk)).delete()
     connection.delete()
+
+
+@transaction.atomic
+def connection_secrets_rotate() -> int:
+    """Re-encrypt every connection's stored secrets with the first configured key, without
+    decrypting them into objects (rows locked, so a concurrent save is not lost)."""
+    count = 0
+    rows = Connection.objects.select_for_update().values_list("pk", flat=True)
+    table = Connection._meta.db_table
+    with db_connection.cursor() as cursor:
+        for pk in rows:
+            cursor.execute(f"SELECT secrets FROM {table} WHERE id = %s", [pk])
+            (token,) = cursor.fetchone()
+            if not token:
+                continue
+            cursor.execute(f"UPDATE {table} SET secrets = %s WHERE id = %s", [rotate(token), pk])
+            count += 1
+    return count
 
 
 def run_start(

@@ -12,4 +12,6 @@ urlpatterns = [
         dingtalk_views.contacts_page,
         name="dingtalk-contacts",
     ),
+    path("imports/templates/<slug:kind>/", views.import_template, name="import-template"),
+    path("setup/", views.setup_page, name="setup"),
 ]

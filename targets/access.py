@@ -225,6 +225,27 @@ def can_set_target(user: User, *, owner_unit: OrgUnit | None, owner_user: User |
     return False
 
 
+def may_import_targets(user: User) -> bool:
+    """Targets come in from a file (the quarter grid's XLSX) for admin, who loads the
+    targets the sales organisation agreed when it starts on the app (SPEC §8 onboarding,
+    §10 `imports/`), and for sales directors within their scope."""
+    access = access_for(user)
+    return access.is_admin or bool(access.granted(Role.SALES_DIRECTOR))
+
+
+def can_import_target(user: User, *, owner_unit: OrgUnit | None, owner_user: User | None) -> bool:
+    """Admin imports any target (its amounts still change only while the quarter has not
+    started, like anyone's); a director those of the subtree they set targets in."""
+    access = access_for(user)
+    if access.is_admin:
+        return True
+    if owner_unit is not None:
+        return access.covers(owner_unit.pk, Role.SALES_DIRECTOR)
+    if owner_user is not None:
+        return access.covers(owner_user.team_id, Role.SALES_DIRECTOR)
+    return False
+
+
 def target_get_for_setting(*, user: User, target_id: int) -> Target:
     target = target_get_for_user(user=user, target_id=target_id)
     if not can_set_target(user, owner_unit=target.owner_unit, owner_user=target.owner_user):

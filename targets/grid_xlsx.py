@@ -124,6 +124,7 @@ class SheetError:
     line: int | None  # None: the file as a whole
     message: str
     key: str = ""
+    fields: tuple[str, ...] = ()  # the columns at fault, by field name
 
 
 @dataclass
@@ -187,7 +188,9 @@ def _weight(value) -> Decimal | None:
 
 
 def read_grid(upload) -> ParsedSheet:
-    """The rows of an uploaded grid file, with an error for each line that cannot be read."""
+    """The rows of an uploaded grid file, with an error for each line that cannot be read.
+
+    Read-only mode streams the sheet; the rows read are capped at MAX_ROWS."""
     result = ParsedSheet()
     try:
         book = load_workbook(upload, read_only=True, data_only=True)
@@ -196,40 +199,44 @@ def read_grid(upload) -> ParsedSheet:
         return result
     try:
         sheet = book.worksheets[0]
-        try:
-            result.period = Quarter.parse(sheet.title.strip()).label
-        except PeriodError:
-            result.period = None
         rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        known = _headers()
-        columns: dict[str, int] = {}
-        for index, title in enumerate(header or ()):
-            name = known.get(str(title or "").strip().casefold())
-            if name and name not in columns:
-                columns[name] = index
-        missing = [
-            str(h) for n, h in COLUMNS if n in ("key", "base", "stretch") and n not in columns
-        ]
-        if missing:
-            result.errors.append(
-                SheetError(
-                    None,
-                    _("The first row must name the columns; missing: %(columns)s.")
-                    % {"columns": ", ".join(missing)},
-                )
-            )
-            return result
-        seen: dict[str, int] = {}
-        for line, cells in enumerate(rows, start=2):
-            if line > MAX_ROWS + 1:
-                result.errors.append(
-                    SheetError(None, _("The file has more than %(n)s rows.") % {"n": MAX_ROWS})
-                )
-                break
-            _read_row(result, line, cells, columns, seen)
+        return parse_grid_rows(header=next(rows, None), rows=rows, title=sheet.title)
     finally:
         book.close()
+
+
+def parse_grid_rows(*, header, rows: Iterable[tuple], title: str = "") -> ParsedSheet:
+    """The grid's columns from any table (an XLSX sheet, CSV lines): `title` names the
+    quarter when it is one."""
+    result = ParsedSheet()
+    try:
+        result.period = Quarter.parse(title.strip()).label
+    except PeriodError:
+        result.period = None
+    known = _headers()
+    columns: dict[str, int] = {}
+    for index, title_cell in enumerate(header or ()):
+        name = known.get(str(title_cell or "").strip().casefold())
+        if name and name not in columns:
+            columns[name] = index
+    missing = [str(h) for n, h in COLUMNS if n in ("key", "base", "stretch") and n not in columns]
+    if missing:
+        result.errors.append(
+            SheetError(
+                None,
+                _("The first row must name the columns; missing: %(columns)s.")
+                % {"columns": ", ".join(missing)},
+            )
+        )
+        return result
+    seen: dict[str, int] = {}
+    for line, cells in enumerate(rows, start=2):
+        if line > MAX_ROWS + 1:
+            result.errors.append(
+                SheetError(None, _("The file has more than %(n)s rows.") % {"n": MAX_ROWS})
+            )
+            break
+        _read_row(result, line, tuple(cells), columns, seen)
     return result
 
 
@@ -252,6 +259,7 @@ def _read_row(
                 line,
                 _("The key '%(key)s' is not one this app exports (unit-12, user-34).")
                 % {"key": key[:40]},
+                fields=("key",),
             )
         )
         return
@@ -262,18 +270,21 @@ def _read_row(
                 _("%(key)s appears twice (also on row %(other)s).")
                 % {"key": key, "other": seen[key]},
                 key,
+                ("key",),
             )
         )
         return
     seen[key] = line
     values: dict[str, Decimal | None] = {}
     bad = []
+    bad_fields = []
     for name in VALUES:
         raw = _cell(cells, columns, name)
         try:
             values[name] = _weight(raw) if name in WEIGHTS else _amount(raw)
         except ValueError:
             bad.append(str(dict(COLUMNS)[name]))
+            bad_fields.append(name)
     version_cell = _cell(cells, columns, "version")
     version = None
     if version_cell not in (None, ""):
@@ -281,6 +292,7 @@ def _read_row(
             version = int(Decimal(str(version_cell)))
         except (InvalidOperation, ArithmeticError, ValueError):
             bad.append(str(dict(COLUMNS)["version"]))
+            bad_fields.append("version")
     if bad:
         result.errors.append(
             SheetError(
@@ -290,6 +302,7 @@ def _read_row(
                 )
                 % {"columns": ", ".join(bad)},
                 key,
+                tuple(bad_fields),
             )
         )
         return

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from targets.access import can_set_target
+from targets.access import can_import_target, can_set_target
 from targets.errors import StateConflict, ValidationError
 from targets.models import Measure, OrgUnit, Target, User
 from targets.periods import PeriodError, Quarter
@@ -88,18 +88,22 @@ def _conflict_created() -> str:
 
 
 @transaction.atomic
-def target_grid_save(*, user: User, period: str, rows: Sequence[GridRow], today: date) -> GridSaved:
+def target_grid_save(
+    *, user: User, period: str, rows: Sequence[GridRow], today: date, imported: bool = False
+) -> GridSaved:
     """Create or change each row's target for `period`; refuse all if any row is refused.
 
     A row the user may not set is a PermissionDenied for the whole save. It goes on past
-    a refused row so that every refused row is reported at once.
+    a refused row so that every refused row is reported at once. `imported`: the rows come
+    from a file import, where admin may set them too (`access.can_import_target`).
     """
+    may_set = can_import_target if imported else can_set_target
     try:
         quarter = Quarter.parse(period)
     except PeriodError as error:
         raise ValidationError({"period": [str(error)]}) from None
     for row in rows:
-        if not can_set_target(user, owner_unit=row.owner_unit, owner_user=row.owner_user):
+        if not may_set(user, owner_unit=row.owner_unit, owner_user=row.owner_user):
             raise PermissionDenied(
                 _("You may not set the target of %(name)s.")
                 % {"name": row.owner_unit or row.owner_user}

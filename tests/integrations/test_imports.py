@@ -157,12 +157,15 @@ def test_imports_answer_only_post(api, org):
     assert api(org.admin).get(URL).status_code == 405
 
 
-def test_a_file_over_50_mb_is_refused_before_it_is_read(org):
-    from integrations.imports import MAX_BYTES, deals_import
+def test_a_file_over_50_mb_is_refused_before_it_is_read(org, settings):
+    from integrations.imports import deals_import
     from targets.errors import ValidationError
 
+    assert settings.IMPORT_MAX_BYTES == 50 * 1024 * 1024
     with pytest.raises(ValidationError) as refused:
-        deals_import(stream=io.BytesIO(GOOD.encode()), size=MAX_BYTES + 1, user=org.admin)
+        deals_import(
+            stream=io.BytesIO(GOOD.encode()), size=settings.IMPORT_MAX_BYTES + 1, user=org.admin
+        )
     assert "file" in refused.value.message_dict
     assert not Deal.objects.exists()
 

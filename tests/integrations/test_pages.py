@@ -59,10 +59,14 @@ def test_a_missing_file_is_a_form_error(admin_client):
     assert response.status_code == 400
 
 
-def test_only_administrators_open_the_imports_page(client, org):
-    for user in (org.director, org.mgr_east, org.alice):
+def test_only_administrators_and_directors_open_the_imports_page(client, org):
+    for user in (org.mgr_east, org.hrbp, org.finance, org.alice):
         client.force_login(user)
         assert client.get(reverse("imports")).status_code == 403
+    client.force_login(org.director)
+    page = client.get(reverse("imports")).content.decode()
+    assert 'value="targets"' in page
+    assert 'value="deals"' not in page and 'value="org"' not in page
     client.logout()
     assert client.get(reverse("imports")).status_code == 302
 

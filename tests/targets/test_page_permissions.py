@@ -72,8 +72,32 @@ def request_and_undo(client: Client, method: str, url: str, data: dict | None):
 
 
 # (name, method, url template, form data, {persona or group: status}); "others" for the rest.
+DIRECTORS = ("director", "east_director", "g_director")
 PAGES = [
     ("home", "get", "/", None, {"anonymous": LOGIN, "others": 200}),
+    # Onboarding (integrations): admin only; imports also sales directors, for targets.
+    ("setup checklist", "get", "/setup/", None, {"anonymous": LOGIN, "admin": 200, "others": 403}),
+    (
+        "imports page",
+        "get",
+        "/imports/",
+        None,
+        {"anonymous": LOGIN, ("admin", *DIRECTORS): 200, "others": 403},
+    ),
+    (
+        "targets import template",
+        "get",
+        "/imports/templates/targets/",
+        None,
+        {"anonymous": LOGIN, ("admin", *DIRECTORS): 200, "others": 403},
+    ),
+    (
+        "org import template",
+        "get",
+        "/imports/templates/org/",
+        None,
+        {"anonymous": LOGIN, "admin": 200, "others": 403},
+    ),
     (
         "home of the company (ACME)",
         "get",

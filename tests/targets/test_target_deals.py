@@ -275,8 +275,9 @@ def add_team(org, count: int, *, start: int = 0) -> None:
 # Session, user, target, roles, seen subtrees, figures (3), revisions, trend, the deals'
 # totals and rows (13 for a unit's target, 12 for a rep's), however many reps or deals.
 # 13 for the page, 1 for its open adjustment case (reviews), 4 for its timeline (the
-# target's history, its revisions, confirmed manual deals; its proposals' history).
-QUERY_BUDGET = 18
+# target's history, its revisions, confirmed manual deals; its proposals' history), 1 for
+# the data freshness in its header (integrations).
+QUERY_BUDGET = 19
 
 
 @pytest.mark.parametrize("which", ["east", "east1", "alice"])

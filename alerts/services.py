@@ -13,6 +13,7 @@ from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alerts.delivery import deliveries_queue
 from alerts.models import (
     RULE_DEFAULTS,
     Alert,
@@ -81,14 +82,8 @@ def notify_each(
 
 
 def _deliver_after_commit(notifications: Sequence[Notification]) -> None:
-    """Queue the e-mail channel for notices to people with an address, once committed."""
-    from alerts.tasks import deliver_email
-
-    ids = [n.pk for n in notifications if n.pk and n.recipient.email]
-    if not ids:
-        return
-    # robust: a broker that is down is logged, never raised into the writer's request.
-    transaction.on_commit(lambda: deliver_email.delay(ids), robust=True)
+    """Queue each channel the recipients want, once the notices are committed."""
+    deliveries_queue([n.pk for n in notifications if n.pk])
 
 
 def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:
@@ -147,6 +142,7 @@ class Condition:
     key: str
     target_id: int | None
     details: dict
+    connection_id: int | None = None
 
 
 _RANK = {Status.GREEN: 0, Status.YELLOW: 1, Status.RED: 2}
@@ -228,6 +224,7 @@ def alerts_raise(
                 Alert(
                     kind=kind,
                     target_id=c.target_id,
+                    connection_id=c.connection_id,
                     dedupe_key=c.key,
                     details=c.details,
                     created_at=now,
@@ -250,7 +247,10 @@ def alerts_raise(
 
 
 def _notify_alerts(alerts: Sequence[Alert], rule: AlertRule) -> None:
-    recipients = _recipients([a.target for a in alerts if a.target is not None], rule)
+    by_target = _recipients([a.target for a in alerts if a.target is not None], rule)
+    about_no_target = (
+        _recipients_for_connections(rule) if any(a.target_id is None for a in alerts) else set()
+    )
     rows = [
         Notification(
             recipient_id=user_id,
@@ -260,19 +260,25 @@ def _notify_alerts(alerts: Sequence[Alert], rule: AlertRule) -> None:
             alert=alert,
         )
         for alert in alerts
-        for user_id in sorted(recipients.get(alert.target_id, ()))
+        for user_id in sorted(
+            by_target.get(alert.target_id, ()) if alert.target_id else about_no_target
+        )
     ]
-    created = Notification.objects.bulk_create(rows)
-    with_email = set(
-        User.objects.filter(pk__in={n.recipient_id for n in created}, is_active=True)
-        .exclude(email="")
-        .values_list("pk", flat=True)
-    )
-    ids = [n.pk for n in created if n.recipient_id in with_email]
-    if ids:
-        from alerts.tasks import deliver_email
+    _deliver_after_commit(Notification.objects.bulk_create(rows))
 
-        transaction.on_commit(lambda: deliver_email.delay(ids), robust=True)
+
+def _recipients_for_connections(rule: AlertRule) -> set[int]:
+    """A connection belongs to no unit: its alerts go to the admins, who configure it, and
+    to every holder of the roles the rule names."""
+    roles = [Role.ADMIN]
+    roles += [Role.SALES_DIRECTOR] if rule.to_director else []
+    roles += [Role.HRBP] if rule.to_hrbp else []
+    roles += [Role.SALES_MANAGER] if rule.to_manager else []
+    return set(
+        User.objects.filter(is_active=True, role_assignments__role__in=roles)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
 
 
 def _recipients(targets: Sequence[Target], rule: AlertRule) -> dict[int, set[int]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
@@ -204,7 +205,11 @@ def alerts_raise_for_cases(*, cases: Sequence) -> int:
 
 
 def alerts_raise(
-    *, kind: str, conditions: Sequence[Condition], rule: AlertRule | None = None
+    *,
+    kind: str,
+    conditions: Sequence[Condition],
+    rule: AlertRule | None = None,
+    at: datetime | None = None,
 ) -> int:
     """Raise an alert for each condition not already unresolved; returns how many are new.
 
@@ -215,7 +220,7 @@ def alerts_raise(
     rule = rule or alert_rule_get(kind=kind)
     if not rule.enabled or not conditions:
         return 0
-    now = timezone.now()
+    now = at or timezone.now()
     with transaction.atomic():
         # No batch_size here nor for the notices: one insert on PostgreSQL however many
         # (Django still splits where a backend needs it, e.g. SQLite's parameter limit).
@@ -329,10 +334,10 @@ def _recipients(targets: Sequence[Target], rule: AlertRule) -> dict[int, set[int
 # Handling ------------------------------------------------------------------------------
 
 
-def alert_acknowledge(*, alert: Alert, user: User) -> Alert:
+def alert_acknowledge(*, alert: Alert, user: User, at: datetime | None = None) -> Alert:
     """open → acknowledged, claimed once (a second click is told so: 409)."""
     claimed = Alert.objects.filter(pk=alert.pk, state=AlertState.OPEN).update(
-        state=AlertState.ACKNOWLEDGED, acknowledged_at=timezone.now(), acknowledged_by=user
+        state=AlertState.ACKNOWLEDGED, acknowledged_at=at or timezone.now(), acknowledged_by=user
     )
     if not claimed:
         raise StateConflict(_("This alert is not open: it was acknowledged or resolved already."))
@@ -340,10 +345,10 @@ def alert_acknowledge(*, alert: Alert, user: User) -> Alert:
     return alert
 
 
-def alert_resolve(*, alert: Alert, user: User) -> Alert:
+def alert_resolve(*, alert: Alert, user: User, at: datetime | None = None) -> Alert:
     """open or acknowledged → resolved; the same condition may then raise a new alert.
     Resolving an open alert counts as acknowledging it at the same moment."""
-    now = timezone.now()
+    now = at or timezone.now()
     with transaction.atomic():
         claimed = (
             Alert.objects.filter(pk=alert.pk)

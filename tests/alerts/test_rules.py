@@ -25,7 +25,8 @@ def test_a_recompute_stores_every_targets_figures(org, target):
         "90.0000",
     )
     assert str(stored.actual) == "900000.00"
-    assert stored.previous_status == ""
+    # Nothing to compare with yet: the previous status is the status itself.
+    assert stored.previous_status == "green"
 
 
 def test_the_first_recompute_raises_nothing_whatever_the_status(org, target):

@@ -85,11 +85,11 @@ def test_a_connection_without_success_for_the_rules_hours_is_stale_once(
     # 24 hours is the default: one minute short raises nothing, then it is stale.
     with time_machine.travel(NOON + timedelta(hours=23, minutes=59), tick=False):
         assert alerts_evaluate_data_stale() == 0
-    with time_machine.travel(NOON + timedelta(hours=24, minutes=1), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            assert evaluate_data_stale.apply().get() == 1
-            for _ in range(5):
-                assert alerts_evaluate_data_stale() == 0
+    later = NOON + timedelta(hours=24, minutes=1)
+    with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert evaluate_data_stale.apply().get() == 1
+        for _ in range(5):
+            assert alerts_evaluate_data_stale() == 0
     alert = Alert.objects.get()
     assert (alert.kind, alert.connection_id, alert.details["hours"]) == (
         AlertKind.DATA_STALE,

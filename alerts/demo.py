@@ -39,7 +39,11 @@ class AlertsDemo:
 
 
 def _at(day: date, hour: int) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(hour)))
+    # Never in the future: seeding early in the morning puts today's alert just before now.
+    return min(
+        timezone.make_aware(datetime.combine(day, time(hour))),
+        timezone.now() - timedelta(minutes=30),
+    )
 
 
 @transaction.atomic

@@ -59,10 +59,11 @@ class AlertFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=AlertKind.choices)
     state = django_filters.ChoiceFilter(choices=AlertState.choices)
     target = IdFilter(field_name="target_id")
+    connection = IdFilter(field_name="connection_id")
 
     class Meta:
         model = Alert
-        fields = ["kind", "state", "target"]
+        fields = ["kind", "state", "target", "connection"]
 
 
 class AlertViewSet(viewsets.ReadOnlyModelViewSet):

@@ -25,8 +25,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from alerts.messages import notice_text, notice_title
 from alerts.models import Notification
@@ -144,7 +143,11 @@ def notice_render(notice: Notification) -> Notification:
 def digest_render(*, recipient: User, day: date, notices: Sequence[Notification]) -> Digest:
     language = _language(recipient)
     with translation.override(language):
-        title = _("TargetPilot: %(count)s notices of %(day)s") % {
+        title = ngettext(
+            "TargetPilot: %(count)s notice of %(day)s",
+            "TargetPilot: %(count)s notices of %(day)s",
+            len(notices),
+        ) % {
             "count": len(notices),
             "day": day.isoformat(),
         }

@@ -48,6 +48,8 @@ def test_by_default_each_notice_is_emailed_as_it_comes(
 def test_a_digest_preference_holds_the_email_until_the_next_morning(
     org, target, django_capture_on_commit_callbacks
 ):
+    org.alice.language = "en"
+    org.alice.save(update_fields=["language"])
     notification_preferences_save(
         user=org.alice, modes={(AlertKind.STATUS_WORSE, "email"): "digest"}
     )
@@ -60,7 +62,8 @@ def test_a_digest_preference_holds_the_email_until_the_next_morning(
         assert send_digests.apply().get() == 1
     assert [m.to[0] for m in mail.outbox] == ["alice@example.com"]
     digest = mail.outbox[0]
-    assert "2025-06-30" in digest.subject
+    assert digest.subject == "TargetPilot: 1 notice of 2025-06-30"
+    assert "went from" in digest.body
     assert "Alice" in digest.body and "/inbox/" in digest.body
     assert "/settings/notifications/" in digest.body
     logged = DeliveryAttempt.objects.get(recipient=org.alice)

@@ -1,7 +1,9 @@
 """Delivery channels: a small registry every way out of the inbox plugs into.
 
 The in-app inbox is the `Notification` row itself and is not a channel. A channel is a
-`deliver(notice)` callable that raises when the notice did not go out, optionally with a
+`deliver(notice)` callable that raises when the notice did not go out (the attempt is
+logged and retried) and may return False when there is nothing to send through it (no
+address, channel not set up: nothing logged), optionally with a
 `deliver_digest(digest)` for the daily digest and a `reaches(user)` test (an e-mail
 address, a DingTalk user id). E-mail is built in; others are named in the setting
 `ALERT_CHANNELS` (code → dotted paths, resolved when the app loads) or registered with

@@ -198,7 +198,7 @@ def notice_deliver(*, notification_id: int, channel: str, attempt: int) -> bool:
     ).exists():
         return False
     try:
-        way.deliver(registry.notice_render(notice))
+        sent = way.deliver(registry.notice_render(notice))
     except Exception as error:
         # Whatever a channel raises is that channel's failure: logged, retried, contained.
         _log(
@@ -209,6 +209,8 @@ def notice_deliver(*, notification_id: int, channel: str, attempt: int) -> bool:
             error=error,
         )
         raise
+    if sent is False:
+        return False  # nothing to send through this channel: not an attempt
     _log(
         notification_id=notice.pk,
         recipient_id=notice.recipient_id,
@@ -304,9 +306,11 @@ def digest_deliver(
         return False
     digest = registry.digest_render(recipient=user, day=day, notices=notices)
     try:
-        way.deliver_digest(digest)
+        sent = way.deliver_digest(digest)
     except Exception as error:
         _log(recipient_id=user_id, channel=channel, digest_day=day, attempt=attempt, error=error)
         raise
+    if sent is False:
+        return False
     _log(recipient_id=user_id, channel=channel, digest_day=day, attempt=attempt, error=None)
     return True

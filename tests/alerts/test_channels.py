@@ -196,3 +196,17 @@ def test_a_user_without_an_address_gets_no_email_attempt(
         _turn_red(org.alice)
     assert [m.to for m in mail.outbox] == [["alice@example.com"]]
     assert set(_attempts("email").values_list("recipient__username", flat=True)) == {"alice"}
+
+
+def test_a_channel_with_nothing_to_send_logs_no_attempt(
+    org, target, django_capture_on_commit_callbacks
+):
+    # As a DingTalk channel does for a recipient DingTalk does not know.
+    channel_register("quiet", "Quiet", lambda notice: False)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            _turn_red(org.alice)
+    finally:
+        channel_unregister("quiet")
+    assert not _attempts("quiet").exists()
+    assert _attempts("email").filter(ok=True).count() == 2

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -94,15 +95,21 @@ def channel_modes(channel: registry.Channel) -> list[tuple[str, object]]:
 
 @transaction.atomic
 def notification_preferences_save(*, user: User, modes: dict[tuple[str, str], str]) -> int:
-    """Store the user's mode per (topic, channel); the default is stored as no row.
-    Unknown topics, channels or modes are refused whole (nothing written)."""
+    """Set the user's mode for each (topic, channel) given; others stay as they were. The
+    default is stored as no row. Unknown topics, channels or modes are refused whole
+    (nothing written)."""
     for (topic, code), mode in modes.items():
         channel = registry.channel_get(code)
         if topic not in TOPIC_CODES or channel is None:
             raise field_error("preferences", _("Unknown notice kind or channel."))
         if mode not in dict(channel_modes(channel)):
             raise field_error("preferences", _("Choose one of the offered modes."))
-    NotificationPreference.objects.filter(user=user).delete()
+    if not modes:
+        return 0
+    given = Q()
+    for topic, code in modes:
+        given |= Q(topic=topic, channel=code)
+    NotificationPreference.objects.filter(given, user=user).delete()
     NotificationPreference.objects.bulk_create(
         NotificationPreference(user=user, topic=topic, channel=code, mode=mode)
         for (topic, code), mode in modes.items()

@@ -177,3 +177,13 @@ def test_the_settings_page_needs_a_login_and_allows_get_and_post_only(client, or
 def test_the_header_links_to_the_settings(client, org):
     client.force_login(org.alice)
     assert 'href="/settings/notifications/"' in client.get("/inbox/").content.decode()
+
+
+def test_saving_some_preferences_keeps_the_others(org):
+    notification_preferences_save(user=org.alice, modes={(AlertKind.STATUS_WORSE, "email"): "off"})
+    notification_preferences_save(
+        user=org.alice, modes={(AlertKind.SYNC_FAILED, "email"): "digest"}
+    )
+    notification_preferences_save(user=org.alice, modes={(AlertKind.SYNC_FAILED, "email"): "each"})
+    grid = {row["topic"]: row["cells"][0]["mode"] for row in preference_grid(org.alice)}
+    assert (grid["status_worse"], grid["sync_failed"]) == ("off", "each")

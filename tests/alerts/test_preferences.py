@@ -187,3 +187,50 @@ def test_saving_some_preferences_keeps_the_others(org):
     notification_preferences_save(user=org.alice, modes={(AlertKind.SYNC_FAILED, "email"): "each"})
     grid = {row["topic"]: row["cells"][0]["mode"] for row in preference_grid(org.alice)}
     assert (grid["status_worse"], grid["sync_failed"]) == ("off", "each")
+
+
+# The API -------------------------------------------------------------------------------
+
+
+def test_the_api_reads_and_sets_ones_own_preferences(api, org):
+    client = api(org.alice)
+    read = client.get("/api/v1/me/notification-preferences/")
+    assert read.status_code == 200
+    rows = {(p["topic"], p["channel"]): p for p in read.json()["preferences"]}
+    assert rows[("status_worse", "email")]["mode"] == "each"
+    assert rows[("status_worse", "email")]["modes"] == ["each", "digest", "off"]
+    put = client.put(
+        "/api/v1/me/notification-preferences/",
+        {"preferences": [{"topic": "status_worse", "channel": "email", "mode": "digest"}]},
+        format="json",
+    )
+    assert put.status_code == 200
+    rows = {(p["topic"], p["channel"]): p["mode"] for p in put.json()["preferences"]}
+    assert rows[("status_worse", "email")] == "digest"
+    # Nobody else's changed.
+    bob = {
+        (p["topic"], p["channel"]): p["mode"]
+        for p in api(org.bob).get("/api/v1/me/notification-preferences/").json()["preferences"]
+    }
+    assert bob[("status_worse", "email")] == "each"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"preferences": [{"topic": "nope", "channel": "email", "mode": "off"}]},
+        {"preferences": [{"topic": "status_worse", "channel": "email", "mode": "hourly"}]},
+        {"preferences": [{"topic": "status_worse"}]},
+        {"preferences": "all"},
+        {},
+    ],
+)
+def test_bad_preferences_are_a_400_with_field_messages(api, org, body):
+    answer = api(org.alice).put("/api/v1/me/notification-preferences/", body, format="json")
+    assert answer.status_code == 400
+    assert "preferences" in answer.json()
+
+
+def test_the_preferences_api_needs_a_login_and_takes_get_and_put_only(api, org):
+    assert api(None).get("/api/v1/me/notification-preferences/").status_code in (401, 403)
+    assert api(org.alice).post("/api/v1/me/notification-preferences/", {}).status_code == 405

@@ -1,20 +1,24 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from alerts.models import Alert
+from alerts.models import Alert, Notification
 from targets.access import access_for, targets_visible_to
 from targets.models import User
 
 
 def alerts_visible_to(user: User) -> QuerySet[Alert]:
     """A rep sees own targets' alerts, a manager / HRBP / director their scope's, an admin
-    all (including alerts about no target, such as a failed sync)."""
+    all. An alert about no target (a failed sync) is seen by admins and by the people the
+    rule told about it."""
     if access_for(user).is_admin:
         return Alert.objects.all()
-    return Alert.objects.filter(target__in=targets_visible_to(user))
+    told = Notification.objects.filter(alert=OuterRef("pk"), recipient=user)
+    return Alert.objects.filter(
+        Q(target__in=targets_visible_to(user)) | (Q(target__isnull=True) & Exists(told))
+    )
 
 
 def alert_get_for_user(*, user: User, alert_id: int) -> Alert:

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from alerts import services
-from alerts.models import Alert, AlertRule, Notification
+from alerts.models import Alert, AlertRule, DeliveryAttempt, Notification
 from targets.admin_readonly import ReadOnlyAdmin
 
 
@@ -20,7 +20,6 @@ class NotificationAdmin(ReadOnlyAdmin):
         "actor",
         "target",
         "read_at",
-        "email_sent_at",
     ]
     list_filter = ["kind"]
     search_fields = ["recipient__username", "note"]
@@ -81,3 +80,13 @@ class AlertAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "kind", "target", "state", "acknowledged_at", "resolved_at"]
     list_filter = ["kind", "state"]
     date_hierarchy = "created_at"
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(ReadOnlyAdmin):
+    """Read-only: the log every channel writes, one row per attempt."""
+
+    list_display = ["at", "channel", "recipient", "notification", "digest_day", "attempt", "ok"]
+    list_filter = ["channel", "ok"]
+    search_fields = ["recipient__username", "error"]
+    date_hierarchy = "at"

@@ -8,11 +8,12 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
-from rest_framework.decorators import action
+from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from alerts import access, services
+from alerts import access, delivery, services
 from alerts.messages import alert_message
 from alerts.models import Alert, AlertKind, AlertState
 from alerts.selectors import alert_summary
@@ -30,6 +31,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "kind",
             "target",
             "metric",
+            "connection",
             "state",
             "created_at",
             "acknowledged_at",
@@ -58,10 +60,11 @@ class AlertFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=AlertKind.choices)
     state = django_filters.ChoiceFilter(choices=AlertState.choices)
     target = IdFilter(field_name="target_id")
+    connection = IdFilter(field_name="connection_id")
 
     class Meta:
         model = Alert
-        fields = ["kind", "state", "target"]
+        fields = ["kind", "state", "target", "connection"]
 
 
 class AlertViewSet(viewsets.ReadOnlyModelViewSet):
@@ -74,7 +77,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return (
             access.alerts_visible_to(self.request.user)
-            .select_related("target", "target__owner_user", "target__owner_unit")
+            .select_related("target", "target__owner_user", "target__owner_unit", "connection")
             .order_by("-created_at", "-pk")
         )
 
@@ -110,3 +113,61 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
             raise ValidationError({"period": [_("Give a quarter such as 2025Q2.")]}) from error
         summary = alert_summary(alerts=access.alerts_visible_to(request.user), quarter=quarter)
         return Response(AlertSummarySerializer(summary).data)
+
+
+# Notification preferences (the settings page's, for the signed-in user) ----------------
+
+
+class PreferenceSerializer(serializers.Serializer):
+    topic = serializers.CharField(help_text="A notice or alert kind.")
+    channel = serializers.CharField(help_text="A channel code, e.g. email.")
+    mode = serializers.CharField(help_text="each, digest (where the channel offers it) or off.")
+    modes = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+
+class PreferencesSerializer(serializers.Serializer):
+    preferences = PreferenceSerializer(many=True)
+
+
+def _preferences(user) -> dict:
+    return {
+        "preferences": [
+            {
+                "topic": row["topic"],
+                "channel": cell["channel"].code,
+                "mode": cell["mode"],
+                "modes": [value for value, _label in cell["modes"]],
+            }
+            for row in delivery.preference_grid(user)
+            for cell in row["cells"]
+        ]
+    }
+
+
+@extend_schema(
+    tags=["me"],
+    methods=["GET"],
+    responses=PreferencesSerializer,
+    operation_id="me_notification_preferences_retrieve",
+)
+@extend_schema(
+    tags=["me"],
+    methods=["PUT"],
+    request=PreferencesSerializer,
+    responses=PreferencesSerializer,
+    operation_id="me_notification_preferences_update",
+    description="Sets the modes given; the others stay. The inbox always gets every notice.",
+)
+@api_view(["GET", "PUT"])
+@permission_classes([IsAuthenticated])
+def notification_preferences(request):
+    if request.method == "PUT":
+        given = PreferencesSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        delivery.notification_preferences_save(
+            user=request.user,
+            modes={
+                (p["topic"], p["channel"]): p["mode"] for p in given.validated_data["preferences"]
+            },
+        )
+    return Response(PreferencesSerializer(_preferences(request.user)).data)

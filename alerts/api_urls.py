@@ -9,4 +9,11 @@ router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("alerts", api.AlertViewSet, basename="alert")
 
-urlpatterns = [path("", include(router.urls))]
+urlpatterns = [
+    path(
+        "me/notification-preferences/",
+        api.notification_preferences,
+        name="api-notification-preferences",
+    ),
+    path("", include(router.urls)),
+]

@@ -8,3 +8,6 @@ class AlertsConfig(AppConfig):
 
     def ready(self) -> None:
         from alerts import receivers  # noqa: F401
+        from alerts.channels import channels_register_from_settings
+
+        channels_register_from_settings()

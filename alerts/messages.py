@@ -29,13 +29,31 @@ def alert_message(alert: Alert) -> str:
             "An adjustment case opened for %(owner)s %(period)s: a key indicator was off "
             "plan by more than the threshold two weeks running."
         ) % {"owner": name, "period": period}
+    if alert.kind == AlertKind.SYNC_FAILED:
+        return _("The last sync of %(connection)s failed: %(error)s") % {
+            "connection": _connection_name(alert),
+            "error": details.get("error", ""),
+        }
+    if alert.kind == AlertKind.DATA_STALE:
+        return _(
+            "%(connection)s has not synced successfully for %(hours)s hours: figures may "
+            "be missing recent deals."
+        ) % {"connection": _connection_name(alert), "hours": details.get("hours", "")}
     return str(alert.get_kind_display())
+
+
+def _connection_name(alert: Alert) -> str:
+    return alert.connection.name if alert.connection_id else _("a removed connection")
 
 
 def notice_title(notice: Notification) -> str:
     if notice.alert_id is not None:
         alert = notice.alert
-        owner = alert.target.owner_name if alert.target is not None else ""
+        owner = (
+            alert.target.owner_name
+            if alert.target is not None
+            else (alert.connection.name if alert.connection_id else "")
+        )
         return _("Alert: %(kind)s — %(owner)s") % {
             "kind": alert.get_kind_display(),
             "owner": owner,

@@ -106,6 +106,16 @@ class Alert(models.Model):
     )
     # Process metrics arrive with the metrics part of the issue; until then always empty.
     metric = models.BigIntegerField(_("metric"), null=True, blank=True)
+    # Alerts about a connection (sync failed, data stale) name it; alerts depend on
+    # integrations, never the other way round.
+    connection = models.ForeignKey(
+        "integrations.Connection",
+        verbose_name=_("connection"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     state = models.CharField(
         _("state"), max_length=12, choices=AlertState.choices, default=AlertState.OPEN
     )
@@ -194,10 +204,6 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
     )
-    # E-mail channel: each attempt counted, the last error kept (empty once sent).
-    email_sent_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
-    email_attempts = models.PositiveSmallIntegerField(_("e-mail attempts"), default=0)
-    email_error = models.TextField(_("e-mail error"), blank=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -207,3 +213,75 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.recipient}"
+
+
+class DeliveryMode(models.TextChoices):
+    EACH = "each", _("Each notice")
+    DIGEST = "digest", _("Daily digest")
+    OFF = "off", _("Off")
+
+
+class NotificationPreference(models.Model):
+    """How one user wants one topic (a notice kind or an alert kind) on one channel. No row
+    means the channel's default (each notice); the in-app inbox always gets every notice."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+    )
+    topic = models.CharField(_("topic"), max_length=40)
+    channel = models.CharField(_("channel"), max_length=40)
+    mode = models.CharField(_("mode"), max_length=10, choices=DeliveryMode.choices)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "topic", "channel"], name="notification_preference_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.topic} {self.channel}: {self.mode}"
+
+
+class DeliveryAttempt(models.Model):
+    """Every attempt of a channel to deliver a notice (or a user's daily digest), kept as
+    the delivery log: which attempt it was, when, whether it went out, and why not."""
+
+    notification = models.ForeignKey(
+        Notification,
+        verbose_name=_("notification"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    channel = models.CharField(_("channel"), max_length=40)
+    # The company day a digest covers; empty for a single notice.
+    digest_day = models.DateField(_("digest of"), null=True, blank=True)
+    attempt = models.PositiveSmallIntegerField(_("attempt"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    ok = models.BooleanField(_("delivered"))
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["notification", "channel"]),
+            models.Index(fields=["recipient", "channel", "digest_day"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} #{self.attempt} {'ok' if self.ok else 'failed'}"

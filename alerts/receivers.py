@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
+from alerts.connection_rules import alerts_on_sync_finished
 from alerts.services import alerts_evaluate_status
+from integrations.signals import sync_finished
 from targets.signals import figures_recomputed
 
 
@@ -10,3 +12,8 @@ from targets.signals import figures_recomputed
 def evaluate_status_rules(sender, *, period: str, **kwargs) -> None:
     # The core stored the figures before sending; compare them with the previous ones.
     alerts_evaluate_status(period=period)
+
+
+@receiver(sync_finished, dispatch_uid="alerts.sync_failed")
+def evaluate_sync_rules(sender, *, run, **kwargs) -> None:
+    alerts_on_sync_finished(run=run)

@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alerts.delivery import deliveries_queue
 from alerts.models import (
     RULE_DEFAULTS,
     Alert,
@@ -81,14 +83,8 @@ def notify_each(
 
 
 def _deliver_after_commit(notifications: Sequence[Notification]) -> None:
-    """Queue the e-mail channel for notices to people with an address, once committed."""
-    from alerts.tasks import deliver_email
-
-    ids = [n.pk for n in notifications if n.pk and n.recipient.email]
-    if not ids:
-        return
-    # robust: a broker that is down is logged, never raised into the writer's request.
-    transaction.on_commit(lambda: deliver_email.delay(ids), robust=True)
+    """Queue each channel the recipients want, once the notices are committed."""
+    deliveries_queue([n.pk for n in notifications if n.pk])
 
 
 def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:
@@ -147,6 +143,7 @@ class Condition:
     key: str
     target_id: int | None
     details: dict
+    connection_id: int | None = None
 
 
 _RANK = {Status.GREEN: 0, Status.YELLOW: 1, Status.RED: 2}
@@ -208,7 +205,11 @@ def alerts_raise_for_cases(*, cases: Sequence) -> int:
 
 
 def alerts_raise(
-    *, kind: str, conditions: Sequence[Condition], rule: AlertRule | None = None
+    *,
+    kind: str,
+    conditions: Sequence[Condition],
+    rule: AlertRule | None = None,
+    at: datetime | None = None,
 ) -> int:
     """Raise an alert for each condition not already unresolved; returns how many are new.
 
@@ -219,7 +220,7 @@ def alerts_raise(
     rule = rule or alert_rule_get(kind=kind)
     if not rule.enabled or not conditions:
         return 0
-    now = timezone.now()
+    now = at or timezone.now()
     with transaction.atomic():
         # No batch_size here nor for the notices: one insert on PostgreSQL however many
         # (Django still splits where a backend needs it, e.g. SQLite's parameter limit).
@@ -228,6 +229,7 @@ def alerts_raise(
                 Alert(
                     kind=kind,
                     target_id=c.target_id,
+                    connection_id=c.connection_id,
                     dedupe_key=c.key,
                     details=c.details,
                     created_at=now,
@@ -250,7 +252,10 @@ def alerts_raise(
 
 
 def _notify_alerts(alerts: Sequence[Alert], rule: AlertRule) -> None:
-    recipients = _recipients([a.target for a in alerts if a.target is not None], rule)
+    by_target = _recipients([a.target for a in alerts if a.target is not None], rule)
+    about_no_target = (
+        _recipients_for_connections(rule) if any(a.target_id is None for a in alerts) else set()
+    )
     rows = [
         Notification(
             recipient_id=user_id,
@@ -260,19 +265,25 @@ def _notify_alerts(alerts: Sequence[Alert], rule: AlertRule) -> None:
             alert=alert,
         )
         for alert in alerts
-        for user_id in sorted(recipients.get(alert.target_id, ()))
+        for user_id in sorted(
+            by_target.get(alert.target_id, ()) if alert.target_id else about_no_target
+        )
     ]
-    created = Notification.objects.bulk_create(rows)
-    with_email = set(
-        User.objects.filter(pk__in={n.recipient_id for n in created}, is_active=True)
-        .exclude(email="")
-        .values_list("pk", flat=True)
-    )
-    ids = [n.pk for n in created if n.recipient_id in with_email]
-    if ids:
-        from alerts.tasks import deliver_email
+    _deliver_after_commit(Notification.objects.bulk_create(rows))
 
-        transaction.on_commit(lambda: deliver_email.delay(ids), robust=True)
+
+def _recipients_for_connections(rule: AlertRule) -> set[int]:
+    """A connection belongs to no unit: its alerts go to the admins, who configure it, and
+    to every holder of the roles the rule names."""
+    roles = [Role.ADMIN]
+    roles += [Role.SALES_DIRECTOR] if rule.to_director else []
+    roles += [Role.HRBP] if rule.to_hrbp else []
+    roles += [Role.SALES_MANAGER] if rule.to_manager else []
+    return set(
+        User.objects.filter(is_active=True, role_assignments__role__in=roles)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
 
 
 def _recipients(targets: Sequence[Target], rule: AlertRule) -> dict[int, set[int]]:
@@ -323,10 +334,10 @@ def _recipients(targets: Sequence[Target], rule: AlertRule) -> dict[int, set[int
 # Handling ------------------------------------------------------------------------------
 
 
-def alert_acknowledge(*, alert: Alert, user: User) -> Alert:
+def alert_acknowledge(*, alert: Alert, user: User, at: datetime | None = None) -> Alert:
     """open → acknowledged, claimed once (a second click is told so: 409)."""
     claimed = Alert.objects.filter(pk=alert.pk, state=AlertState.OPEN).update(
-        state=AlertState.ACKNOWLEDGED, acknowledged_at=timezone.now(), acknowledged_by=user
+        state=AlertState.ACKNOWLEDGED, acknowledged_at=at or timezone.now(), acknowledged_by=user
     )
     if not claimed:
         raise StateConflict(_("This alert is not open: it was acknowledged or resolved already."))
@@ -334,10 +345,10 @@ def alert_acknowledge(*, alert: Alert, user: User) -> Alert:
     return alert
 
 
-def alert_resolve(*, alert: Alert, user: User) -> Alert:
+def alert_resolve(*, alert: Alert, user: User, at: datetime | None = None) -> Alert:
     """open or acknowledged → resolved; the same condition may then raise a new alert.
     Resolving an open alert counts as acknowledging it at the same moment."""
-    now = timezone.now()
+    now = at or timezone.now()
     with transaction.atomic():
         claimed = (
             Alert.objects.filter(pk=alert.pk)

@@ -6,6 +6,11 @@ from alerts import views
 
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
+    path(
+        "settings/notifications/",
+        views.notification_settings,
+        name="notification-settings",
+    ),
     path("inbox/badge/", views.inbox_badge, name="inbox-badge"),
     path("inbox/read/", views.notices_read_all, name="inbox-read-all"),
     path("inbox/<int:notification_id>/read/", views.notice_read, name="inbox-read"),

@@ -6,11 +6,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from alerts import access, selectors, services
+from alerts import access, delivery, selectors, services
 from alerts.messages import notice_text, notice_title
-from targets.errors import StateConflict
+from targets.errors import StateConflict, ValidationError
 
 
 @login_required
@@ -67,3 +67,35 @@ def alert_acknowledge(request, alert_id: int):
 def alert_resolve(request, alert_id: int):
     alert = access.alert_get_for_user(user=request.user, alert_id=alert_id)
     return _act(request, lambda: services.alert_resolve(alert=alert, user=request.user))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_settings(request):
+    """Every user chooses, per kind of notice, which channels tell them and how: each
+    notice as it comes, or one daily digest. The inbox always gets everything."""
+    error, status = None, 200
+    if request.method == "POST":
+        modes = {
+            (topic, code): request.POST[f"{topic}__{code}"]
+            for topic in delivery.TOPIC_CODES
+            for code in (c.code for c in delivery.registry.channels())
+            if f"{topic}__{code}" in request.POST
+        }
+        try:
+            delivery.notification_preferences_save(user=request.user, modes=modes)
+        except ValidationError as invalid:
+            error, status = invalid.messages[0], 400
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("notification-settings")
+    return render(
+        request,
+        "alerts/settings.html",
+        {
+            "rows": delivery.preference_grid(request.user),
+            "channels": delivery.registry.channels(),
+            "error": error,
+        },
+        status=status,
+    )

@@ -447,6 +447,7 @@ class Results:
     query_counts_small: dict[str, dict[int, int]] | None
     deviations: list[dict]
     deviations_small: list[dict] | None
+    alerts: dict | None
     compared: int
     differences: list[tuple]
     covered: dict[str, str]
@@ -543,6 +544,10 @@ class Results:
                         len(counts) == 1,
                     )
                 )
+        if self.alerts:
+            from benchmarks.alerts_eval import goals as alert_goals
+
+            goals += alert_goals(self.alerts)
         if self.generation:
             seconds = self.generation["seconds"]
             goals.append(
@@ -566,6 +571,7 @@ def _timing_rows(timings: list[Timing]) -> list[str]:
 def render(r: Results) -> str:
     from benchmarks import figures_sql
     from benchmarks import generate as gen
+    from benchmarks.alerts_eval import lines as alert_lines
 
     m = r.machine
     lines = [
@@ -699,6 +705,7 @@ def render(r: Results) -> str:
         "the sum of the children's Base (allocation coverage), which only units have.",
         "",
         *_deviation_lines(r),
+        *(alert_lines(r.alerts) if r.alerts else []),
         "## Goals",
         "",
         "| goal | measured | met |",
@@ -844,6 +851,8 @@ def print_table(r: Results) -> None:
         print(f"deviations: {step}")
     for step in r.deviations_small or ():
         print(f"  small company: {step}")
+    for step in (r.alerts or {}).get("steps", ()):
+        print(f"alerts: {step}")
     for goal, measured, ok in r.goals():
         print(f"  [{'x' if ok else ' '}] {goal}: {measured}")
 
@@ -1021,6 +1030,11 @@ def main(argv: list[str] | None = None) -> int:
     query_counts = api_query_counts(size)
     log("evaluating deviations for every target (rolled back afterwards) …")
     deviations = deviation_evaluations()
+    log("storing every target's figures and evaluating every alert rule (rolled back) …")
+    from benchmarks.alerts_eval import alert_evaluations
+    from benchmarks.alerts_eval import failed as alerts_failed
+
+    alerts = alert_evaluations(as_of=AS_OF)
     connection.close()
     small = None
     if not args.no_small:
@@ -1046,6 +1060,7 @@ def main(argv: list[str] | None = None) -> int:
         query_counts_small=small_counts,
         deviations=deviations,
         deviations_small=small_deviations,
+        alerts=alerts,
         compared=len(target_rows),
         differences=differences,
         covered=covered,
@@ -1056,8 +1071,14 @@ def main(argv: list[str] | None = None) -> int:
     print_table(results)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render(results))
+    # Sections written by hand after a run (other benchmarks' results) are kept.
+    previous = output.read_text() if output.exists() else ""
+    generated = render(results)
+    output.write_text(generated + kept_sections(previous, generated))
     log(f"wrote {output}")
+    if alerts_failed(alerts):
+        log(f"FAILED: the alert evaluation: {alerts['steps']}")
+        return 1
     again = deviations[-1]
     if again["cases"] or again["notices"] or again["alerts"]:
         log(f"FAILED: re-running {DEVIATION_WEEKS[1]} created something: {again}")
@@ -1067,6 +1088,20 @@ def main(argv: list[str] | None = None) -> int:
         log(f"FAILED: figures_for and the hand-written statement differ ({len(differences)})")
         return 1
     return 0
+
+
+def kept_sections(previous: str, generated: str) -> str:
+    """The `## ` sections of the previous report that this run does not write."""
+    titles = {line for line in generated.splitlines() if line.startswith("## ")}
+    kept, keep = [], False
+    for line in previous.splitlines():
+        if line.startswith("## "):
+            keep = line not in titles
+        elif line.startswith("# "):
+            keep = False
+        if keep:
+            kept.append(line)
+    return ("\n" + "\n".join(kept).rstrip() + "\n") if kept else ""
 
 
 def log(message: str) -> None:

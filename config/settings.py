@@ -289,7 +289,18 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Statuses (and the alerts they raise) change as days pass, not only when deals change.
 # Beat copies this into the database, where admins can edit it.
 CELERY_BEAT_SCHEDULE = {
-    "recompute-figures": {"task": "targets.tasks.recompute_figures", "schedule": 15 * 60},
+    # Every hour at :05, so the first pass of a new day (pace moves with the calendar) runs
+    # at 00:05; confirmations and revisions add a debounced recompute of their own.
+    "recompute-figures": {
+        "task": "targets.tasks.recompute_figures",
+        "schedule": crontab(minute=5),
+    },
+    "evaluate-data-stale": {"task": "alerts.tasks.evaluate_data_stale", "schedule": 15 * 60},
+    # 08:00 company time: yesterday's notices, one message per user who chose a digest.
+    "send-digests": {
+        "task": "alerts.tasks.send_digests",
+        "schedule": crontab(minute=0, hour=8),
+    },
     # Monday 06:00 company time: the week just ended is complete (SPEC §6).
     "evaluate-deviations": {
         "task": "reviews.tasks.evaluate_deviations",
@@ -317,6 +328,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "TargetPilot <noreply@localhost>")
+# Channels beyond e-mail, by dotted path (alerts/channels.py), e.g. DingTalk:
+# {"dingtalk_notice": {"label": "DingTalk", "deliver": "integrations.dingtalk.channels.deliver_work_notice"}}
+ALERT_CHANNELS: dict[str, dict[str, str]] = {}
 # Links in e-mails point here (no request to take the host from).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -14,6 +14,9 @@ class IntegrationsConfig(AppConfig):
         from integrations.dingtalk import receivers, tasks  # noqa: F401
 
         checks.register(_derived_secrets_key, checks.Tags.security)
+        from integrations.dingtalk.channels import register
+
+        register()
 
 
 def _derived_secrets_key(app_configs, **kwargs):

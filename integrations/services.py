@@ -17,6 +17,7 @@ from targets.tasks import recompute_figures
 
 from .crypto import rotate
 from .models import SECRET_SETTINGS, Connection, ConnectionKind, RunKind, SyncRun
+from .signals import sync_finished
 
 
 def connection_split_settings(*, kind: str, settings: dict[str, Any]) -> tuple[dict, dict]:
@@ -174,4 +175,6 @@ def run_finish(
             )
     if run.created or run.updated or run.deleted:
         recompute_figures.delay_on_commit()
+    # After commit: a receiver's failure (alerts) must not undo the run's log.
+    transaction.on_commit(lambda: sync_finished.send_robust(sender=SyncRun, run=run))
     return run

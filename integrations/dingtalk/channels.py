@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from alerts.messages import notice_text, notice_title
 from alerts.models import Notification
@@ -90,3 +92,63 @@ def deliver_robot(notification: Notification, *, connection: Connection | None =
         return False
     DingTalkClient(connection).robot_send(robot_message(notification))
     return True
+
+
+def deliver_work_notice_digest(digest) -> bool:
+    """One work notification with the day's notices (an `alerts.channels.Digest`)."""
+    userid = digest.recipient.dingtalk_userid
+    connection = _connection("agent_id", secret=False)
+    if connection is None or not userid:
+        return False
+    lines = [f"### {digest.title}"] + [
+        f"- [{title}]({link})" for title, _text, link in digest.items
+    ]
+    with translation.override(digest.language):
+        button = _("Open in TargetPilot")
+    DingTalkClient(connection).work_notice_send(
+        userids=[userid],
+        msg={
+            "msgtype": "action_card",
+            "action_card": {
+                "title": digest.title,
+                "markdown": "\n".join(lines),
+                "single_title": button,
+                "single_url": digest.link,
+            },
+        },
+    )
+    return True
+
+
+def deliver_alert_to_group(notification: Notification) -> bool:
+    """The group robot posts an alert once, whoever of the group it was addressed to:
+    every recipient's notice comes here, the group should read it one time. Personal
+    notices (a proposal decided, a flag answered) are not the group's business."""
+    if notification.alert_id is None:
+        return False
+    if not cache.add(f"dingtalk-robot-alert-{notification.alert_id}", 1, timeout=7 * 86400):
+        return False
+    try:
+        return deliver_robot(notification)
+    except Exception:
+        # Let the retry post it: the claim is only for a post that went out.
+        cache.delete(f"dingtalk-robot-alert-{notification.alert_id}")
+        raise
+
+
+def reaches(user) -> bool:
+    return bool(user.dingtalk_userid)
+
+
+def register() -> None:
+    """DingTalk joins the alerts' channels (called when the integrations app loads)."""
+    from alerts.channels import channel_register
+
+    channel_register(
+        "dingtalk",
+        gettext_lazy("DingTalk work notification"),
+        deliver_work_notice,
+        deliver_digest=deliver_work_notice_digest,
+        reaches=reaches,
+    )
+    channel_register("dingtalk_robot", gettext_lazy("DingTalk group robot"), deliver_alert_to_group)

@@ -25,7 +25,8 @@ def test_a_recompute_stores_every_targets_figures(org, target):
         "90.0000",
     )
     assert str(stored.actual) == "900000.00"
-    assert stored.previous_status == ""
+    # Nothing to compare with yet: the previous status is the status itself.
+    assert stored.previous_status == "green"
 
 
 def test_the_first_recompute_raises_nothing_whatever_the_status(org, target):
@@ -177,3 +178,34 @@ def test_acknowledging_twice_is_a_conflict(org, target):
     services.alert_resolve(alert=alert, user=org.mgr_east)
     with pytest.raises(StateConflict):
         services.alert_resolve(alert=alert, user=org.mgr_east)
+
+
+def test_a_recompute_that_changes_nothing_writes_no_row_and_raises_no_alert_or_delivery(
+    org, target, django_capture_on_commit_callbacks
+):
+    from alerts.models import DeliveryAttempt
+    from targets.figures import figures_for
+    from targets.models import Target
+    from targets.recompute import figures_store
+    from tests.alerts.helpers import LAST_DAY
+
+    set_actual(org.alice, "900000")
+    recompute()
+    set_actual(org.alice, "100000")
+    with django_capture_on_commit_callbacks(execute=True):
+        recompute()
+    assert Alert.objects.count() == 1
+    attempts = DeliveryAttempt.objects.count()
+    assert attempts == 2
+    figures = figures_for(Target.objects.filter(period="2025Q2"), as_of=LAST_DAY)
+    # The store after the change moves the status into previous_status once …
+    assert figures_store(period="2025Q2", as_of=LAST_DAY, figures=figures) == 1
+    # … and from then on nothing is written, raised, queued or delivered.
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True) as queued:
+            assert figures_store(period="2025Q2", as_of=LAST_DAY, figures=figures) == 0
+            assert services.alerts_evaluate_status(period="2025Q2") == 0
+        assert queued == []
+    assert (Alert.objects.count(), DeliveryAttempt.objects.count()) == (1, attempts)
+    stored = FigureSnapshot.objects.get(target=target)
+    assert stored.previous_status == stored.status == "red"

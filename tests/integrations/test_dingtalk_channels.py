@@ -100,3 +100,30 @@ def test_a_robot_failure_raises(dingtalk, org, notice):
 def test_without_a_dingtalk_connection_nothing_is_sent(db, org, notice):
     assert deliver_robot(notice(org.alice)) is False
     assert deliver_work_notice(notice(set_person(org.alice, dingtalk_userid="x"))) is False
+
+
+def test_an_alert_reaches_each_person_by_work_notice_and_the_group_once(
+    dingtalk, org, django_capture_on_commit_callbacks
+):
+    """Through the alerts' delivery (the registered channels, Celery in-process): each
+    recipient with a DingTalk id gets a work notice; the group robot posts the alert once."""
+    from alerts.models import AlertKind, DeliveryAttempt
+    from alerts.services import Condition, alerts_raise
+
+    set_person(org.alice, dingtalk_userid="dt-alice")
+    set_person(org.mgr_east, dingtalk_userid="dt-manager")
+    target = target_services.target_create(
+        period="2025Q2", owner_user=org.alice, base=Decimal(1000), stretch=Decimal(1500)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        raised = alerts_raise(
+            kind=AlertKind.STATUS_WORSE,
+            conditions=[
+                Condition(key=f"status:{target.pk}", target_id=target.pk, details={"to": "red"})
+            ],
+        )
+    assert raised == 1
+    assert sorted(n["userid_list"] for n in dingtalk.notices) == ["dt-alice", "dt-manager"]
+    assert len(dingtalk.robot) == 1
+    channels = set(DeliveryAttempt.objects.filter(ok=True).values_list("channel", flat=True))
+    assert {"dingtalk", "dingtalk_robot"} <= channels

@@ -221,6 +221,14 @@ PAGES = [
         {"anonymous": LOGIN, "g_director": 302, ("admin", *GLOBEX_WIDE): 403, "others": 404},
     ),
     ("deals", "get", "/deals/", None, {"anonymous": LOGIN, "others": 200}),
+    # Everyone's own settings: nothing of anyone else's is reachable through it.
+    (
+        "notification settings",
+        "get",
+        "/settings/notifications/",
+        None,
+        {"anonymous": LOGIN, "others": 200},
+    ),
     (
         "deal entry",
         "get",

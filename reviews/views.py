@@ -17,7 +17,7 @@ from reviews import access, selectors, services
 from reviews.attachments import attachment_content_type
 from reviews.effect import REPS_SHOWN, effect_metrics
 from reviews.forms import DecisionForm, ProposalForm
-from reviews.models import ProposalStatus
+from reviews.models import ProposalReason, ProposalStatus
 from targets.access import unit_get_for_figures
 from targets.errors import StateConflict, ValidationError
 from targets.forms import add_service_errors, amount_text
@@ -35,13 +35,45 @@ def proposal_list(request):
     if status and status not in ProposalStatus.values:
         raise BadRequest(_("Unknown status."))
     page = selectors.proposal_list_page(
-        user=request.user, tab=tab, status=status, today=timezone.localdate()
+        user=request.user,
+        tab=tab,
+        status=status,
+        today=timezone.localdate(),
+        filters=_filters(request),
     )
     return render(
         request,
         "reviews/proposals.html",
-        {"page": page, "statuses": ProposalStatus.choices, "Tab": selectors.Tab},
+        {
+            "page": page,
+            "statuses": ProposalStatus.choices,
+            "reasons": ProposalReason.choices,
+            "Tab": selectors.Tab,
+        },
     )
+
+
+def _filters(request) -> selectors.ProposalFilters:
+    """?unit=, ?period=, ?reason= of the list; a unit the user does not see is a 404."""
+    unit = None
+    raw_unit = request.GET.get("unit", "")
+    if raw_unit:
+        unit_id = parse_id(raw_unit)
+        if unit_id is None:
+            raise BadRequest(_("Unknown unit."))
+        unit = selectors.filter_units(request.user).filter(pk=unit_id).first()
+        if unit is None:
+            raise Http404(_("No such unit."))
+    period = request.GET.get("period", "")
+    if period:
+        try:
+            period = Quarter.parse(period).label
+        except PeriodError:
+            raise BadRequest(_("Give a quarter like 2025Q2.")) from None
+    reason = request.GET.get("reason", "")
+    if reason and reason not in ProposalReason.values:
+        raise BadRequest(_("Unknown reason."))
+    return selectors.ProposalFilters(unit=unit, period=period, reason=reason)
 
 
 def _new_form(request, data=None, files=None):

@@ -162,15 +162,22 @@ def _run(request, action, *, success: str = "") -> bool:
 @require_POST
 def meeting_refresh(request, meeting_id: int):
     meeting = access.meeting_get_for_chair(user=request.user, meeting_id=meeting_id)
-    added = []
+    changes = []
     _run(
         request,
-        lambda: added.append(
+        lambda: changes.append(
             meetings.agenda_refresh(meeting=meeting, by=request.user, today=timezone.localdate())
         ),
     )
-    if added:
-        messages.success(request, _("%(count)s items added to the agenda.") % {"count": added[0]})
+    if changes:
+        messages.success(
+            request,
+            _(
+                "The agenda is up to date: %(added)s items added, %(dropped)s that no longer "
+                "apply taken off."
+            )
+            % {"added": changes[0].added, "dropped": changes[0].dropped},
+        )
     return _back(meeting_id)
 
 

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from alerts.messages import notice_text, notice_title
+from alerts.messages import notice_link, notice_text, notice_title
 from alerts.models import Notification
 
 log = logging.getLogger(__name__)
@@ -33,11 +33,7 @@ def notification_email_send(*, notification_id: int) -> bool:
         return True
     language = notice.recipient.language or settings.LANGUAGE_CODE
     with translation.override(language):
-        link = settings.SITE_URL + (
-            reverse("target-page", args=[notice.target_id])
-            if notice.target_id
-            else reverse("inbox")
-        )
+        link = settings.SITE_URL + (notice_link(notice) or reverse("inbox"))
         context = {
             "notice": notice,
             "title": notice_title(notice),

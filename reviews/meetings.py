@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from alerts.models import NotificationKind
+from alerts.services import notify
 from reviews import services as proposal_services
 from reviews.deviations import cases_close
 from reviews.disputes.selectors import open_disputes_for_unit
@@ -88,6 +91,38 @@ def _require_chair(meeting: ReviewMeeting, by: User) -> None:
         raise PermissionDenied(_("Only the chair of this review may do this."))
 
 
+def _notify_members(
+    meeting: ReviewMeeting, members: list[User], *, kind: str, by: User, message
+) -> None:
+    """One notice per member, its words in that member's language (written once, read later)."""
+    for member in members:
+        with translation.override(member.language or settings.LANGUAGE_CODE):
+            note = message(
+                {
+                    "unit": meeting.unit.name,
+                    "month": meeting.month,
+                    "chair": str(meeting.chair),
+                }
+            )
+        notify(recipients=[member], kind=kind, actor=by, subject_id=meeting.pk, note=note)
+
+
+def _invite(meeting: ReviewMeeting, members: list[User], by: User) -> None:
+    _notify_members(
+        meeting,
+        members,
+        kind=NotificationKind.REVIEW_INVITED,
+        by=by,
+        message=lambda words: (
+            _(
+                "%(chair)s added you to the target-health review of %(unit)s for %(month)s: "
+                "score each agenda item on market data, customer feedback and team capacity."
+            )
+            % words
+        ),
+    )
+
+
 @transaction.atomic
 def meeting_create(
     *, chair: User, unit: OrgUnit, month: str, members: list[User], today: date
@@ -101,6 +136,7 @@ def meeting_create(
     meeting = ReviewMeeting.objects.create(unit=unit, month=parsed.label, chair=chair)
     meeting.members.set(members)
     agenda_refresh(meeting=meeting, by=chair, today=today)
+    _invite(meeting, members, chair)
     return meeting
 
 
@@ -109,7 +145,9 @@ def meeting_update(*, meeting: ReviewMeeting, by: User, members: list[User]) -> 
     meeting = _locked_open(meeting.pk)
     _require_chair(meeting, by)
     _validate_members(meeting.unit, by, members)
+    before = set(meeting.members.values_list("pk", flat=True))
     meeting.members.set(members)
+    _invite(meeting, [m for m in members if m.pk not in before], by)
     return meeting
 
 
@@ -434,5 +472,18 @@ def meeting_close(*, meeting: ReviewMeeting, by: User, today: date) -> ReviewMee
                 case__isnull=False, decision__in=[ItemDecision.KEEP, ItemDecision.ADJUST]
             ).values_list("case_id", flat=True)
         )
+    )
+    _notify_members(
+        meeting,
+        list(meeting.members.all()),
+        kind=NotificationKind.REVIEW_CLOSED,
+        by=by,
+        message=lambda words: (
+            _(
+                "The target-health review of %(unit)s for %(month)s is closed; its minutes are "
+                "final and ready to download."
+            )
+            % words
+        ),
     )
     return meeting

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from reviews.meeting_models import AgendaKind, ItemDecision, ReviewMeeting
+from reviews.models import indicator_label
 from targets.formatting import format_money, format_pct, is_chinese, status_label
 
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
@@ -165,7 +166,10 @@ def _lines(data: dict, language: str) -> tuple[str, list[str], list[dict]]:
         if item["case"]:
             facts.append(
                 _("Adjustment case: %(indicator)s, opened in %(week)s")
-                % {"indicator": item["case"]["indicator"], "week": item["case"]["opened_week"]}
+                % {
+                    "indicator": indicator_label(item["case"]["indicator"]),
+                    "week": item["case"]["opened_week"],
+                }
             )
         if item.get("dispute"):
             from reviews.models import DisputeKind

@@ -114,3 +114,16 @@ def test_the_page_says_what_the_refresh_did(client, org, targets):
     response = client.post(f"/reviews/{meeting.pk}/refresh/", follow=True)
     assert "1" in response.content.decode()
     assert meeting.items.count() == 1
+
+
+def test_a_red_target_with_a_proposal_on_the_agenda_is_not_there_twice(org, targets):
+    services.proposal_create(
+        author=org.alice,
+        target=targets["alice"],
+        proposed_base=Decimal(500_000),
+        proposed_stretch=Decimal(800_000),
+        reason="policy",
+        submit=True,
+    )
+    meeting = open_review(org)
+    assert kinds(meeting) == [("proposal", org.alice.pk), ("red_target", org.carol.pk)]

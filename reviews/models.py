@@ -211,12 +211,12 @@ class AdjustmentCase(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.target} · {self.indicator} · {self.opened_week}"
+
     @property
     def indicator_label(self) -> str:
         return indicator_label(self.indicator)
-
-    def __str__(self) -> str:
-        return f"{self.target} · {self.indicator} · {self.opened_week}"
 
 
 class DisputeKind(models.TextChoices):

@@ -187,13 +187,16 @@ def proposal_attachment(request, proposal_id: int):
     )
 
 
-def _act(request, proposal_id: int, action):
+def _act(request, proposal_id: int, action, *, success: str = ""):
     try:
         action()
     except StateConflict as conflict:
         messages.error(request, conflict.message)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+    else:
+        if success:
+            messages.success(request, success)
     return redirect("proposal-page", proposal_id=proposal_id)
 
 
@@ -202,7 +205,10 @@ def _act(request, proposal_id: int, action):
 def proposal_submit(request, proposal_id: int):
     proposal = access.proposal_get_for_author(user=request.user, proposal_id=proposal_id)
     return _act(
-        request, proposal_id, lambda: services.proposal_submit(proposal=proposal, by=request.user)
+        request,
+        proposal_id,
+        lambda: services.proposal_submit(proposal=proposal, by=request.user),
+        success=_("Your proposal was submitted for review."),
     )
 
 
@@ -211,7 +217,10 @@ def proposal_submit(request, proposal_id: int):
 def proposal_withdraw(request, proposal_id: int):
     proposal = access.proposal_get_for_author(user=request.user, proposal_id=proposal_id)
     return _act(
-        request, proposal_id, lambda: services.proposal_withdraw(proposal=proposal, by=request.user)
+        request,
+        proposal_id,
+        lambda: services.proposal_withdraw(proposal=proposal, by=request.user),
+        success=_("Your proposal was withdrawn."),
     )
 
 
@@ -231,6 +240,9 @@ def proposal_decide(request, proposal_id: int):
             decision=form.cleaned_data["decision"],
             note=form.cleaned_data["note"],
         ),
+        success=_("The proposal is approved and the target revised; the author is notified.")
+        if form.cleaned_data["decision"] == "approve"
+        else _("The proposal is rejected; the author is notified with your note."),
     )
 
 

@@ -119,7 +119,22 @@ def meeting_detail(request, meeting_id: int):
             "decision_form": _decision_form(row) if page.is_chair else None,
             "final": _final(row.item),
         }
-    return render(request, "reviews/meeting.html", {"page": page, "formats": list(FORMATS)})
+    undecided = sum(1 for row in page.rows if not row.item.decision)
+    return render(
+        request,
+        "reviews/meeting.html",
+        {
+            "page": page,
+            "formats": list(FORMATS),
+            "close_question": _(
+                "Close the review and freeze its minutes? %(count)s items have no decision yet; "
+                "nothing can change afterwards."
+            )
+            % {"count": undecided}
+            if undecided
+            else _("Close the review and freeze its minutes? Nothing can change afterwards."),
+        },
+    )
 
 
 @login_required

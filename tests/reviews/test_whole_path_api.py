@@ -61,7 +61,10 @@ def test_a_proposal_goes_from_the_rep_through_the_review_to_a_revised_target(api
     for member, marks in [(org.finance, (2, 3, 4)), (org.mgr_east, (3, 3, 5))]:
         scored = api(member).patch(
             items,
-            {"scores": dict(zip(("market", "customer", "capacity"), marks)), "notes": "ok"},
+            {
+                "scores": dict(zip(("market", "customer", "capacity"), marks, strict=True)),
+                "notes": "ok",
+            },
             format="json",
         )
         assert scored.status_code == 200, scored.json()

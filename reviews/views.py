@@ -137,6 +137,16 @@ def _preview(request, form: ProposalForm):
         )
     form.is_valid()
     data = form.cleaned_data
+    target = data.get("target")
+    if (
+        target is not None
+        and not form.data.get("proposed_base")
+        and not form.data.get("proposed_stretch")
+    ):
+        # A target chosen, nothing typed yet: show where it stands today.
+        return selectors.proposal_preview(
+            target=target, base=target.base, stretch=target.stretch, today=timezone.localdate()
+        )
     if not all(data.get(k) is not None for k in ("target", "proposed_base", "proposed_stretch")):
         return None
     return selectors.proposal_preview(

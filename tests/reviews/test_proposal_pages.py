@@ -240,3 +240,13 @@ def test_the_queue_narrows_by_unit_quarter_and_reason(client, org, targets):
 def test_a_unit_outside_the_users_view_is_a_404(client, org, targets):
     response = signed_in(client, org.mgr_east).get(f"/proposals/?tab=all&unit={org.north.pk}")
     assert response.status_code == 404
+
+
+def test_choosing_a_target_shows_where_it_stands_before_any_amount_is_typed(client, org, targets):
+    html = (
+        signed_in(client, org.alice)
+        .get("/proposals/new/preview/", {"target": targets["alice"].pk})
+        .content.decode()
+    )
+    assert 'data-testid="what-if"' in html
+    assert "40.0%" in html

@@ -257,18 +257,23 @@ def agenda_refresh(*, meeting: ReviewMeeting, by: User, today: date) -> AgendaCh
     wanted.extend(_dispute_rows(meeting, quarter))
     quarter_targets = in_subtree.filter(period=quarter.label).order_by("pk")
     figures = figures_for(quarter_targets, as_of=agenda_as_of(meeting, today))
-    # A red target already on the agenda for a case, proposal or flag is discussed there.
-    on_agenda = {row["target_id"] for row in wanted}
-    for target_id, fig in figures.items():
-        if fig.status == Status.RED and target_id not in on_agenda:
-            wanted.append({"kind": AgendaKind.RED_TARGET, "target_id": target_id})
-
-    wanted_keys = {_key(row) for row in wanted}
     present_rows = list(
         meeting.items.values(
             "pk", "kind", "target_id", "proposal_id", "case_id", "dispute_id", "decision"
         ).annotate(scored=Exists(MemberScore.objects.filter(item=OuterRef("pk"))))
     )
+    # A red target on the agenda for a case, proposal or flag — or already discussed in this
+    # meeting that way — is taken up there, not listed twice.
+    on_agenda = {row["target_id"] for row in wanted} | {
+        row["target_id"]
+        for row in present_rows
+        if row["kind"] != AgendaKind.RED_TARGET and (row["decision"] or row["scored"])
+    }
+    for target_id, fig in figures.items():
+        if fig.status == Status.RED and target_id not in on_agenda:
+            wanted.append({"kind": AgendaKind.RED_TARGET, "target_id": target_id})
+
+    wanted_keys = {_key(row) for row in wanted}
     stale = [
         row["pk"]
         for row in present_rows

@@ -127,3 +127,22 @@ def test_a_red_target_with_a_proposal_on_the_agenda_is_not_there_twice(org, targ
     )
     meeting = open_review(org)
     assert kinds(meeting) == [("proposal", org.alice.pk), ("red_target", org.carol.pk)]
+
+
+def test_a_target_adjusted_here_through_its_proposal_does_not_come_back_as_red(org, targets):
+    services.proposal_create(
+        author=org.alice,
+        target=targets["alice"],
+        proposed_base=Decimal(900_000),
+        proposed_stretch=Decimal(1_400_000),
+        reason="policy",
+        submit=True,
+    )
+    meeting = open_review(org)
+    item = meeting.items.get(kind="proposal")
+    meetings.item_decide(item=item, by=org.hrbp, decision="adjust")  # still red after it
+
+    change = refresh(org, meeting)
+
+    assert change.added == 0
+    assert kinds(meeting) == [("proposal", org.alice.pk), ("red_target", org.carol.pk)]

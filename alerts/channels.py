@@ -29,7 +29,7 @@ from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy, ngettext
 
-from alerts.messages import notice_text, notice_title
+from alerts.messages import notice_link, notice_text, notice_title
 from alerts.models import Notification
 from targets.models import User
 
@@ -126,9 +126,7 @@ def _language(user: User) -> str:
 
 
 def _link(notice: Notification) -> str:
-    return settings.SITE_URL + (
-        reverse("target-page", args=[notice.target_id]) if notice.target_id else reverse("inbox")
-    )
+    return settings.SITE_URL + (notice_link(notice) or reverse("inbox"))
 
 
 def notice_render(notice: Notification) -> Notification:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from alerts.models import Alert, AlertKind, Notification, NotificationKind
@@ -70,3 +71,25 @@ def notice_text(notice: Notification) -> str:
     if notice.alert_id is not None:
         return alert_message(notice.alert)
     return notice.note
+
+
+# The page a notice is about, by kind; its subject_id is that page's object.
+SUBJECT_PAGES = {
+    NotificationKind.PROPOSAL_SUBMITTED: "proposal-page",
+    NotificationKind.PROPOSAL_APPROVED: "proposal-page",
+    NotificationKind.PROPOSAL_REJECTED: "proposal-page",
+    NotificationKind.DISPUTE_OPENED: "dispute-page",
+    NotificationKind.DISPUTE_RESOLVED: "dispute-page",
+    NotificationKind.REVIEW_INVITED: "meeting-page",
+    NotificationKind.REVIEW_CLOSED: "meeting-page",
+}
+
+
+def notice_link(notice: Notification) -> str:
+    """Where the notice leads: its proposal, flag or review, else its target, else nowhere."""
+    page = SUBJECT_PAGES.get(notice.kind)
+    if page and notice.subject_id:
+        return reverse(page, args=[notice.subject_id])
+    if notice.target_id:
+        return reverse("target-page", args=[notice.target_id])
+    return ""

@@ -13,6 +13,8 @@ class NotificationKind(models.TextChoices):
     CASE_OPENED = "case_opened", _("Adjustment case opened")
     DISPUTE_OPENED = "dispute_opened", _("Actual flagged as wrong")
     DISPUTE_RESOLVED = "dispute_resolved", _("Flagged actual resolved")
+    REVIEW_INVITED = "review_invited", _("Invited to a target-health review")
+    REVIEW_CLOSED = "review_closed", _("Target-health review closed")
     ALERT = "alert", _("Alert")
 
 

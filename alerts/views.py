@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alerts import access, delivery, selectors, services
-from alerts.messages import notice_text, notice_title
+from alerts.messages import notice_link, notice_text, notice_title
 from targets.errors import StateConflict, ValidationError
 
 
@@ -17,7 +17,10 @@ from targets.errors import StateConflict, ValidationError
 @require_GET
 def inbox(request):
     notices = selectors.inbox_for(request.user)
-    rows = [{"notice": n, "title": notice_title(n), "text": notice_text(n)} for n in notices]
+    rows = [
+        {"notice": n, "title": notice_title(n), "text": notice_text(n), "link": notice_link(n)}
+        for n in notices
+    ]
     return render(
         request,
         "alerts/inbox.html",

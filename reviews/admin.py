@@ -4,7 +4,8 @@ from django import forms
 from django.contrib import admin
 
 from reviews import services
-from reviews.models import AdjustmentCase, DeviationSettings, Proposal
+from reviews.meeting_models import AgendaItem, ReviewMeeting
+from reviews.models import ActualDispute, AdjustmentCase, DeviationSettings, Proposal
 from targets.admin_readonly import ReadOnlyAdmin
 
 
@@ -72,3 +73,38 @@ class AdjustmentCaseAdmin(ReadOnlyAdmin):
 
     list_display = ["target", "indicator", "opened_week", "state", "opened_at"]
     list_filter = ["state", "indicator"]
+
+
+class AgendaItemInline(admin.TabularInline):
+    model = AgendaItem
+    fields = ["position", "kind", "target", "proposal", "case", "dispute", "decision", "notes"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReviewMeeting)
+class ReviewMeetingAdmin(ReadOnlyAdmin):
+    """Read-only: the HRBP runs reviews in the app (admin takes no part in decisions)."""
+
+    list_display = ["unit", "month", "chair", "state", "created_at", "closed_at"]
+    list_filter = ["state", "month"]
+    search_fields = ["unit__name", "chair__username", "chair__display_name"]
+    exclude = ["minutes"]
+    inlines = [AgendaItemInline]
+
+
+@admin.register(ActualDispute)
+class ActualDisputeAdmin(ReadOnlyAdmin):
+    """Read-only: reps flag actuals and their managers resolve them in the app."""
+
+    list_display = ["account", "kind", "author", "team", "amount", "state", "created_at"]
+    list_filter = ["state", "kind"]
+    search_fields = ["account", "author__username", "author__display_name", "comment"]

@@ -119,7 +119,8 @@ class ReviewViewSet(viewsets.ModelViewSet):
     @extend_schema(request=None, responses=s.ReviewSerializer)
     @action(detail=True, methods=["post"])
     def refresh(self, request, pk=None):
-        """Add to the agenda what belongs there and is not yet on it (chair, open meeting)."""
+        """Bring the agenda up to date (chair, open meeting): add what belongs there, take off
+        what no longer applies unless it was scored or decided."""
         meeting = access.meeting_get_for_chair(user=request.user, meeting_id=self.get_object().pk)
         meetings.agenda_refresh(meeting=meeting, by=request.user, today=timezone.localdate())
         return Response(s.ReviewSerializer(self._reload(meeting)).data)

@@ -14,7 +14,17 @@ MONTH = RegexValidator(r"^\d{4}-(0[1-9]|1[0-2])$", _("Give a month like 2025-05.
 
 class MemberChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: User) -> str:
-        roles = ", ".join(sorted({str(a.get_role_display()) for a in obj.role_assignments.all()}))
+        # "Sales manager · 华东 East": which business each candidate leads.
+        roles = ", ".join(
+            sorted(
+                {
+                    f"{a.get_role_display()} · {a.unit.name}"
+                    if a.unit
+                    else str(a.get_role_display())
+                    for a in obj.role_assignments.all()
+                }
+            )
+        )
         return f"{obj} ({roles})" if roles else str(obj)
 
 
@@ -38,7 +48,7 @@ class MeetingForm(forms.Form):
     def __init__(self, *args, units, users, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units
-        self.fields["members"].queryset = users.prefetch_related("role_assignments")
+        self.fields["members"].queryset = users.prefetch_related("role_assignments__unit")
 
 
 BLANK_SCORE = [("", "—")] + [(str(v), label) for v, label in SCORE_CHOICES]

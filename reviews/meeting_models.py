@@ -94,6 +94,14 @@ class AgendaItem(models.Model):
         on_delete=models.CASCADE,
         related_name="agenda_items",
     )
+    dispute = models.ForeignKey(
+        "reviews.ActualDispute",
+        verbose_name=_("flagged actual"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="agenda_items",
+    )
     carried_from = models.ForeignKey(
         "self",
         verbose_name=_("deferred from"),

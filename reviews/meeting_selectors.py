@@ -48,6 +48,8 @@ def items_with_scores(meeting: ReviewMeeting) -> QuerySet[AgendaItem]:
             "proposal",
             "proposal__author",
             "case",
+            "dispute",
+            "dispute__author",
             "decided_by",
             "revision",
             "carried_from__meeting",

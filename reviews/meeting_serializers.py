@@ -53,6 +53,7 @@ class AgendaItemSerializer(serializers.ModelSerializer):
             "period",
             "proposal",
             "case",
+            "dispute",
             "position",
             "scores",
             "member_scores",

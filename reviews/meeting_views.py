@@ -119,7 +119,22 @@ def meeting_detail(request, meeting_id: int):
             "decision_form": _decision_form(row) if page.is_chair else None,
             "final": _final(row.item),
         }
-    return render(request, "reviews/meeting.html", {"page": page, "formats": list(FORMATS)})
+    undecided = sum(1 for row in page.rows if not row.item.decision)
+    return render(
+        request,
+        "reviews/meeting.html",
+        {
+            "page": page,
+            "formats": list(FORMATS),
+            "close_question": _(
+                "Close the review and freeze its minutes? %(count)s items have no decision yet; "
+                "nothing can change afterwards."
+            )
+            % {"count": undecided}
+            if undecided
+            else _("Close the review and freeze its minutes? Nothing can change afterwards."),
+        },
+    )
 
 
 @login_required
@@ -162,15 +177,22 @@ def _run(request, action, *, success: str = "") -> bool:
 @require_POST
 def meeting_refresh(request, meeting_id: int):
     meeting = access.meeting_get_for_chair(user=request.user, meeting_id=meeting_id)
-    added = []
+    changes = []
     _run(
         request,
-        lambda: added.append(
+        lambda: changes.append(
             meetings.agenda_refresh(meeting=meeting, by=request.user, today=timezone.localdate())
         ),
     )
-    if added:
-        messages.success(request, _("%(count)s items added to the agenda.") % {"count": added[0]})
+    if changes:
+        messages.success(
+            request,
+            _(
+                "The agenda is up to date: %(added)s items added, %(dropped)s that no longer "
+                "apply taken off."
+            )
+            % {"added": changes[0].added, "dropped": changes[0].dropped},
+        )
     return _back(meeting_id)
 
 

@@ -9,17 +9,22 @@ proposal never has two revision paths.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from alerts.models import NotificationKind
+from alerts.services import notify
 from reviews import services as proposal_services
 from reviews.deviations import cases_close
+from reviews.disputes.selectors import open_disputes_for_unit
 from reviews.meeting_access import can_chair
 from reviews.meeting_models import (
     AgendaItem,
@@ -29,7 +34,7 @@ from reviews.meeting_models import (
     MemberScore,
     ReviewMeeting,
 )
-from reviews.models import AdjustmentCase, CaseState, Proposal, ProposalStatus
+from reviews.models import AdjustmentCase, CaseState, DisputeState, Proposal, ProposalStatus
 from targets import services as target_services
 from targets.access import access_for
 from targets.errors import StateConflict, ValidationError, field_error
@@ -86,6 +91,38 @@ def _require_chair(meeting: ReviewMeeting, by: User) -> None:
         raise PermissionDenied(_("Only the chair of this review may do this."))
 
 
+def _notify_members(
+    meeting: ReviewMeeting, members: list[User], *, kind: str, by: User, message
+) -> None:
+    """One notice per member, its words in that member's language (written once, read later)."""
+    for member in members:
+        with translation.override(member.language or settings.LANGUAGE_CODE):
+            note = message(
+                {
+                    "unit": meeting.unit.name,
+                    "month": meeting.month,
+                    "chair": str(meeting.chair),
+                }
+            )
+        notify(recipients=[member], kind=kind, actor=by, subject_id=meeting.pk, note=note)
+
+
+def _invite(meeting: ReviewMeeting, members: list[User], by: User) -> None:
+    _notify_members(
+        meeting,
+        members,
+        kind=NotificationKind.REVIEW_INVITED,
+        by=by,
+        message=lambda words: (
+            _(
+                "%(chair)s added you to the target-health review of %(unit)s for %(month)s: "
+                "score each agenda item on market data, customer feedback and team capacity."
+            )
+            % words
+        ),
+    )
+
+
 @transaction.atomic
 def meeting_create(
     *, chair: User, unit: OrgUnit, month: str, members: list[User], today: date
@@ -99,6 +136,7 @@ def meeting_create(
     meeting = ReviewMeeting.objects.create(unit=unit, month=parsed.label, chair=chair)
     meeting.members.set(members)
     agenda_refresh(meeting=meeting, by=chair, today=today)
+    _invite(meeting, members, chair)
     return meeting
 
 
@@ -107,7 +145,9 @@ def meeting_update(*, meeting: ReviewMeeting, by: User, members: list[User]) -> 
     meeting = _locked_open(meeting.pk)
     _require_chair(meeting, by)
     _validate_members(meeting.unit, by, members)
+    before = set(meeting.members.values_list("pk", flat=True))
     meeting.members.set(members)
+    _invite(meeting, [m for m in members if m.pk not in before], by)
     return meeting
 
 
@@ -118,12 +158,57 @@ def meeting_delete(*, meeting: ReviewMeeting, by: User) -> None:
     meeting.delete()
 
 
+@dataclass(frozen=True)
+class AgendaChange:
+    added: int
+    dropped: int
+
+
+def _key(row: dict) -> tuple:
+    return (
+        row["kind"],
+        row["target_id"],
+        row.get("proposal_id"),
+        row.get("case_id"),
+        row.get("dispute_id"),
+    )
+
+
+def _dispute_rows(meeting: ReviewMeeting, quarter: Quarter) -> list[dict]:
+    """Open flags of the unit, each on its author's target of the quarter (a flag whose
+    author has no target that quarter has nothing to review against and waits)."""
+    disputes = list(open_disputes_for_unit(meeting.unit_id, meeting.month))
+    target_of = dict(
+        Target.objects.filter(
+            owner_user__in={d.author_id for d in disputes}, period=quarter.label
+        ).values_list("owner_user_id", "pk")
+    )
+    return [
+        {"kind": AgendaKind.DISPUTE, "target_id": target_of[d.author_id], "dispute_id": d.pk}
+        for d in disputes
+        if d.author_id in target_of
+    ]
+
+
+def _still_pending(item: AgendaItem) -> bool:
+    """A deferred item comes back unless what it was about has been settled elsewhere."""
+    if item.proposal_id is not None:
+        return item.proposal.status == ProposalStatus.SUBMITTED
+    if item.case_id is not None:
+        return item.case.state == CaseState.OPEN
+    if item.dispute_id is not None:
+        return item.dispute.state == DisputeState.OPEN
+    return True
+
+
 @transaction.atomic
-def agenda_refresh(*, meeting: ReviewMeeting, by: User, today: date) -> int:
-    """Add what belongs on the agenda and is not there yet; returns how many items were added.
+def agenda_refresh(*, meeting: ReviewMeeting, by: User, today: date) -> AgendaChange:
+    """Bring the agenda up to date: add what belongs on it and is not there yet, and drop
+    what no longer applies (a proposal decided or withdrawn elsewhere, a case or flag
+    closed, a target no longer red) unless a member has scored it or the chair decided it.
 
     Deferred items of the unit's previous review first, then open adjustment cases,
-    submitted proposals, and red targets of the quarter holding the month.
+    submitted proposals, open flags, and red targets of the quarter holding the month.
     """
     meeting = _locked_open(meeting.pk)
     _require_chair(meeting, by)
@@ -131,18 +216,25 @@ def agenda_refresh(*, meeting: ReviewMeeting, by: User, today: date) -> int:
     quarter = Quarter.of(month.start)
     in_subtree = _subtree_targets(meeting.unit_id)
     wanted: list[dict] = []
-    deferred = AgendaItem.objects.filter(
-        meeting__unit=meeting.unit_id,
-        meeting__month=previous_month(month).label,
-        decision=ItemDecision.DEFER,
-    ).order_by("position", "pk")
+    deferred = (
+        AgendaItem.objects.filter(
+            meeting__unit=meeting.unit_id,
+            meeting__month=previous_month(month).label,
+            decision=ItemDecision.DEFER,
+        )
+        .select_related("proposal", "case", "dispute")
+        .order_by("position", "pk")
+    )
     for item in deferred:
+        if not _still_pending(item):
+            continue
         wanted.append(
             {
                 "kind": item.kind,
                 "target_id": item.target_id,
                 "proposal_id": item.proposal_id,
                 "case_id": item.case_id,
+                "dispute_id": item.dispute_id,
                 "carried_from": item,
             }
         )
@@ -162,25 +254,38 @@ def agenda_refresh(*, meeting: ReviewMeeting, by: User, today: date) -> int:
                 "proposal_id": proposal.pk,
             }
         )
+    wanted.extend(_dispute_rows(meeting, quarter))
     quarter_targets = in_subtree.filter(period=quarter.label).order_by("pk")
     figures = figures_for(quarter_targets, as_of=agenda_as_of(meeting, today))
+    present_rows = list(
+        meeting.items.values(
+            "pk", "kind", "target_id", "proposal_id", "case_id", "dispute_id", "decision"
+        ).annotate(scored=Exists(MemberScore.objects.filter(item=OuterRef("pk"))))
+    )
+    # A red target on the agenda for a case, proposal or flag — or already discussed in this
+    # meeting that way — is taken up there, not listed twice.
+    on_agenda = {row["target_id"] for row in wanted} | {
+        row["target_id"]
+        for row in present_rows
+        if row["kind"] != AgendaKind.RED_TARGET and (row["decision"] or row["scored"])
+    }
     for target_id, fig in figures.items():
-        if fig.status == Status.RED:
+        if fig.status == Status.RED and target_id not in on_agenda:
             wanted.append({"kind": AgendaKind.RED_TARGET, "target_id": target_id})
 
-    def key(row) -> tuple:
-        return (row["kind"], row["target_id"], row.get("proposal_id"), row.get("case_id"))
-
-    present = {
-        key(row) for row in meeting.items.values("kind", "target_id", "proposal_id", "case_id")
-    }
-    position = meeting.items.aggregate(top=Max("position"))["top"] or 0
+    wanted_keys = {_key(row) for row in wanted}
+    stale = [
+        row["pk"]
+        for row in present_rows
+        if _key(row) not in wanted_keys and not row["decision"] and not row["scored"]
+    ]
+    AgendaItem.objects.filter(pk__in=stale).delete()
+    present = {_key(row) for row in present_rows if row["pk"] not in stale}
     new_items = []
     for row in wanted:
-        if key(row) in present:
+        if _key(row) in present:
             continue
-        present.add(key(row))
-        position += 1
+        present.add(_key(row))
         new_items.append(
             AgendaItem(
                 meeting=meeting,
@@ -188,12 +293,19 @@ def agenda_refresh(*, meeting: ReviewMeeting, by: User, today: date) -> int:
                 target_id=row["target_id"],
                 proposal_id=row.get("proposal_id"),
                 case_id=row.get("case_id"),
+                dispute_id=row.get("dispute_id"),
                 carried_from=row.get("carried_from"),
-                position=position,
             )
         )
     AgendaItem.objects.bulk_create(new_items)
-    return len(new_items)
+    # Number what stays 1, 2, 3… in its order, the new items after it.
+    items = list(meeting.items.order_by(F("position").asc(nulls_last=True), "pk"))
+    kept = [i for i in items if i.position]
+    fresh = [i for i in items if not i.position]
+    for number, each in enumerate(kept + fresh, start=1):
+        each.position = number
+    AgendaItem.objects.bulk_update(items, ["position"])
+    return AgendaChange(added=len(new_items), dropped=len(stale))
 
 
 @transaction.atomic
@@ -367,5 +479,18 @@ def meeting_close(*, meeting: ReviewMeeting, by: User, today: date) -> ReviewMee
                 case__isnull=False, decision__in=[ItemDecision.KEEP, ItemDecision.ADJUST]
             ).values_list("case_id", flat=True)
         )
+    )
+    _notify_members(
+        meeting,
+        list(meeting.members.all()),
+        kind=NotificationKind.REVIEW_CLOSED,
+        by=by,
+        message=lambda words: (
+            _(
+                "The target-health review of %(unit)s for %(month)s is closed; its minutes are "
+                "final and ready to download."
+            )
+            % words
+        ),
     )
     return meeting

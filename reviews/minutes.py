@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from reviews.meeting_models import AgendaKind, ItemDecision, ReviewMeeting
+from reviews.models import indicator_label
 from targets.formatting import format_money, format_pct, is_chinese, status_label
 
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
@@ -62,6 +63,14 @@ def minutes_data(meeting: ReviewMeeting, *, today: date, live: bool = False) -> 
                     "explanation": proposal.explanation,
                 },
                 "case": case and {"indicator": case.indicator, "opened_week": case.opened_week},
+                "dispute": item.dispute
+                and {
+                    "author": str(item.dispute.author),
+                    "kind": item.dispute.kind,
+                    "account": item.dispute.account,
+                    "amount": _text(item.dispute.amount),
+                    "comment": item.dispute.comment,
+                },
                 "carried_from": item.carried_from.meeting.month if item.carried_from else None,
                 "scores": {k: _text(v) for k, v in row.scores.items()},
                 "member_scores": [
@@ -157,7 +166,24 @@ def _lines(data: dict, language: str) -> tuple[str, list[str], list[dict]]:
         if item["case"]:
             facts.append(
                 _("Adjustment case: %(indicator)s, opened in %(week)s")
-                % {"indicator": item["case"]["indicator"], "week": item["case"]["opened_week"]}
+                % {
+                    "indicator": indicator_label(item["case"]["indicator"]),
+                    "week": item["case"]["opened_week"],
+                }
+            )
+        if item.get("dispute"):
+            from reviews.models import DisputeKind
+
+            d = item["dispute"]
+            facts.append(
+                _("Flagged by %(author)s: %(kind)s · %(account)s · %(amount)s — %(comment)s")
+                % {
+                    "author": d["author"],
+                    "kind": DisputeKind(d["kind"]).label,
+                    "account": d["account"],
+                    "amount": _money(d["amount"], language),
+                    "comment": d["comment"],
+                }
             )
         s = item["scores"]
         facts.append(

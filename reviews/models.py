@@ -173,6 +173,15 @@ class CaseState(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+# Readable names of the indicators a case opens on (reviews.deviations.INDICATOR_SOURCES);
+# an indicator without one shows its code.
+INDICATOR_LABELS = {"revenue_pace": _("revenue pace")}
+
+
+def indicator_label(indicator: str) -> str:
+    return str(INDICATOR_LABELS.get(indicator, indicator))
+
+
 class AdjustmentCase(models.Model):
     """Opened by the deviation trigger; goes onto the next review's agenda (SPEC §6)."""
 
@@ -204,6 +213,10 @@ class AdjustmentCase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target} · {self.indicator} · {self.opened_week}"
+
+    @property
+    def indicator_label(self) -> str:
+        return indicator_label(self.indicator)
 
 
 class DisputeKind(models.TextChoices):

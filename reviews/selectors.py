@@ -12,7 +12,7 @@ from reviews.access import DECIDING_ROLES, can_decide, proposals_visible_to
 from reviews.models import Proposal, ProposalStatus
 from targets.access import access_for, targets_visible_to
 from targets.figures import WhatIf, figures_what_if
-from targets.models import Target, User
+from targets.models import OrgUnit, OrgUnitClosure, Target, UnitKind, User
 from targets.periods import Quarter
 
 
@@ -39,10 +39,26 @@ def may_decide_any(user: User) -> bool:
 
 
 @dataclass(frozen=True)
+class ProposalFilters:
+    """The reviewers' narrowing of a list: a unit's subtree, a quarter, a reason."""
+
+    unit: OrgUnit | None = None
+    period: str = ""
+    reason: str = ""
+
+    @property
+    def any(self) -> bool:
+        return bool(self.unit or self.period or self.reason)
+
+
+@dataclass(frozen=True)
 class ProposalListPage:
     tab: str
     proposals: list[Proposal]
     status: str
+    filters: ProposalFilters
+    units: list[OrgUnit]
+    periods: list[str]
     counts: dict[str, int]
     may_decide: bool
     may_propose: bool
@@ -57,10 +73,37 @@ def proposals_for_tab(*, user: User, tab: str) -> QuerySet[Proposal]:
     return visible.filter(author=user)
 
 
-def proposal_list_page(*, user: User, tab: str, status: str, today: date) -> ProposalListPage:
-    proposals = proposals_for_tab(user=user, tab=tab)
+def filter_units(user: User) -> QuerySet[OrgUnit]:
+    """Regions and teams whose figures the user sees, for the unit filter."""
+    return (
+        OrgUnit.objects.filter(pk__in=access_for(user).scope_subtree())
+        .exclude(kind=UnitKind.COMPANY)
+        .order_by("kind", "name")
+    )
+
+
+def proposal_list_page(
+    *,
+    user: User,
+    tab: str,
+    status: str,
+    today: date,
+    filters: ProposalFilters | None = None,
+) -> ProposalListPage:
+    filters = filters or ProposalFilters()
+    all_of_tab = proposals_for_tab(user=user, tab=tab)
+    proposals = all_of_tab
     if status:
         proposals = proposals.filter(status=status)
+    if filters.unit is not None:
+        subtree = OrgUnitClosure.objects.filter(ancestor=filters.unit.pk).values("descendant")
+        proposals = proposals.filter(
+            Q(target__owner_unit__in=subtree) | Q(target__owner_user__team__in=subtree)
+        )
+    if filters.period:
+        proposals = proposals.filter(target__period=filters.period)
+    if filters.reason:
+        proposals = proposals.filter(reason=filters.reason)
     rows = list(
         proposals.select_related(
             "author", "decided_by", "target", "target__owner_unit", "target__owner_user"
@@ -70,6 +113,11 @@ def proposal_list_page(*, user: User, tab: str, status: str, today: date) -> Pro
         tab=tab,
         proposals=rows,
         status=status,
+        filters=filters,
+        units=list(filter_units(user)) if tab != Tab.MINE else [],
+        periods=sorted(
+            set(all_of_tab.values_list("target__period", flat=True).distinct()), reverse=True
+        ),
         counts={
             Tab.MINE: proposals_for_tab(user=user, tab=Tab.MINE).count(),
             Tab.QUEUE: proposals_for_tab(user=user, tab=Tab.QUEUE).count(),

@@ -17,7 +17,7 @@ from reviews import access, selectors, services
 from reviews.attachments import attachment_content_type
 from reviews.effect import REPS_SHOWN, effect_metrics
 from reviews.forms import DecisionForm, ProposalForm
-from reviews.models import ProposalStatus
+from reviews.models import ProposalReason, ProposalStatus
 from targets.access import unit_get_for_figures
 from targets.errors import StateConflict, ValidationError
 from targets.forms import add_service_errors, amount_text
@@ -35,13 +35,45 @@ def proposal_list(request):
     if status and status not in ProposalStatus.values:
         raise BadRequest(_("Unknown status."))
     page = selectors.proposal_list_page(
-        user=request.user, tab=tab, status=status, today=timezone.localdate()
+        user=request.user,
+        tab=tab,
+        status=status,
+        today=timezone.localdate(),
+        filters=_filters(request),
     )
     return render(
         request,
         "reviews/proposals.html",
-        {"page": page, "statuses": ProposalStatus.choices, "Tab": selectors.Tab},
+        {
+            "page": page,
+            "statuses": ProposalStatus.choices,
+            "reasons": ProposalReason.choices,
+            "Tab": selectors.Tab,
+        },
     )
+
+
+def _filters(request) -> selectors.ProposalFilters:
+    """?unit=, ?period=, ?reason= of the list; a unit the user does not see is a 404."""
+    unit = None
+    raw_unit = request.GET.get("unit", "")
+    if raw_unit:
+        unit_id = parse_id(raw_unit)
+        if unit_id is None:
+            raise BadRequest(_("Unknown unit."))
+        unit = selectors.filter_units(request.user).filter(pk=unit_id).first()
+        if unit is None:
+            raise Http404(_("No such unit."))
+    period = request.GET.get("period", "")
+    if period:
+        try:
+            period = Quarter.parse(period).label
+        except PeriodError:
+            raise BadRequest(_("Give a quarter like 2025Q2.")) from None
+    reason = request.GET.get("reason", "")
+    if reason and reason not in ProposalReason.values:
+        raise BadRequest(_("Unknown reason."))
+    return selectors.ProposalFilters(unit=unit, period=period, reason=reason)
 
 
 def _new_form(request, data=None, files=None):
@@ -105,6 +137,16 @@ def _preview(request, form: ProposalForm):
         )
     form.is_valid()
     data = form.cleaned_data
+    target = data.get("target")
+    if (
+        target is not None
+        and not form.data.get("proposed_base")
+        and not form.data.get("proposed_stretch")
+    ):
+        # A target chosen, nothing typed yet: show where it stands today.
+        return selectors.proposal_preview(
+            target=target, base=target.base, stretch=target.stretch, today=timezone.localdate()
+        )
     if not all(data.get(k) is not None for k in ("target", "proposed_base", "proposed_stretch")):
         return None
     return selectors.proposal_preview(
@@ -155,13 +197,16 @@ def proposal_attachment(request, proposal_id: int):
     )
 
 
-def _act(request, proposal_id: int, action):
+def _act(request, proposal_id: int, action, *, success: str = ""):
     try:
         action()
     except StateConflict as conflict:
         messages.error(request, conflict.message)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+    else:
+        if success:
+            messages.success(request, success)
     return redirect("proposal-page", proposal_id=proposal_id)
 
 
@@ -170,7 +215,10 @@ def _act(request, proposal_id: int, action):
 def proposal_submit(request, proposal_id: int):
     proposal = access.proposal_get_for_author(user=request.user, proposal_id=proposal_id)
     return _act(
-        request, proposal_id, lambda: services.proposal_submit(proposal=proposal, by=request.user)
+        request,
+        proposal_id,
+        lambda: services.proposal_submit(proposal=proposal, by=request.user),
+        success=_("Your proposal was submitted for review."),
     )
 
 
@@ -179,7 +227,10 @@ def proposal_submit(request, proposal_id: int):
 def proposal_withdraw(request, proposal_id: int):
     proposal = access.proposal_get_for_author(user=request.user, proposal_id=proposal_id)
     return _act(
-        request, proposal_id, lambda: services.proposal_withdraw(proposal=proposal, by=request.user)
+        request,
+        proposal_id,
+        lambda: services.proposal_withdraw(proposal=proposal, by=request.user),
+        success=_("Your proposal was withdrawn."),
     )
 
 
@@ -199,6 +250,9 @@ def proposal_decide(request, proposal_id: int):
             decision=form.cleaned_data["decision"],
             note=form.cleaned_data["note"],
         ),
+        success=_("The proposal is approved and the target revised; the author is notified.")
+        if form.cleaned_data["decision"] == "approve"
+        else _("The proposal is rejected; the author is notified with your note."),
     )
 
 

@@ -17,7 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from alerts.messages import notice_text, notice_title
+from alerts.messages import notice_link, notice_text, notice_title
 from alerts.models import Notification
 from integrations.models import Connection, ConnectionKind
 
@@ -40,11 +40,7 @@ def _rendered(notification: Notification) -> tuple[str, str, str, str]:
     with translation.override(language):
         title = str(notice_title(notification))
         text = str(notice_text(notification))
-        path = (
-            reverse("target-page", args=[notification.target_id])
-            if notification.target_id
-            else reverse("inbox")
-        )
+        path = notice_link(notification) or reverse("inbox")
         button = _("Open in TargetPilot")
     body = f"### {title}\n\n{text}" if text else f"### {title}"
     return title, body, button, settings.SITE_URL + path

@@ -64,3 +64,34 @@ def test_members_score_the_chair_adjusts_and_the_projector_follows_the_arrow_key
     expect(page.locator("[data-present-count]")).to_have_text(f"2 / {slides.count()}")
     page.keyboard.press("ArrowLeft")
     expect(slides.nth(0)).to_be_visible()
+
+
+def test_closing_asks_first_and_a_no_leaves_the_review_open(page: Page, live_server, org):
+    today = timezone.localdate()
+    services.target_create(
+        period=Quarter.of(today).label,
+        owner_user=org.alice,
+        base=Decimal(1_000_000),
+        stretch=Decimal(1_500_000),
+    )
+    meeting = meetings.meeting_create(
+        chair=org.hrbp, unit=org.east, month=f"{today:%Y-%m}", members=[org.finance], today=today
+    )
+    log_in(page, live_server, "hrbp")
+    page.goto(f"{live_server.url}/reviews/{meeting.pk}/")
+    questions = []
+
+    def answer(dialog, accept):
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda d: answer(d, False))
+    page.click("[data-testid=close]")
+    expect(page.locator("[data-testid=meeting-state]")).to_have_text("进行中")
+    assert "1" in questions[0]  # one item without a decision
+
+    page.once("dialog", lambda d: answer(d, True))
+    page.click("[data-testid=close]")
+    expect(page.locator("[data-testid=meeting-state]")).to_have_text("已关闭")
+    meeting.refresh_from_db()
+    assert meeting.state == "closed"

@@ -211,3 +211,42 @@ def test_the_proposal_page_buttons_post_to_the_pages_not_the_api(client, org, ta
     html = signed_in(client, org.hrbp).get(f"/proposals/{draft.pk}/").content.decode()
     assert f'action="/proposals/{draft.pk}/decide/"' in html
     assert "/api/v1/" not in html.split("<main", 1)[1]
+
+
+def test_the_queue_narrows_by_unit_quarter_and_reason(client, org, targets):
+    carol = target_services.target_create(
+        period="2025Q2", owner_user=org.carol, base=Decimal(1000), stretch=Decimal(1500)
+    )
+    proposal_for(targets["alice"], reason="competitor_price")
+    proposal_for(carol, reason="policy")
+    hrbp = signed_in(client, org.hrbp)
+
+    def rows(query: str) -> int:
+        response = hrbp.get(f"/proposals/?tab=queue&{query}")
+        assert response.status_code == 200
+        return response.content.decode().count('data-testid="proposal-row"')
+
+    assert rows("") == 2
+    assert rows(f"unit={org.east2.pk}") == 1
+    assert rows(f"unit={org.east.pk}") == 2
+    assert rows("reason=policy") == 1
+    assert rows("period=2025Q2&reason=capacity") == 0
+    assert 'class="empty"' in hrbp.get("/proposals/?tab=queue&reason=capacity").content.decode()
+    assert hrbp.get("/proposals/?tab=queue&reason=nonsense").status_code == 400
+    assert hrbp.get("/proposals/?tab=queue&period=2025-13").status_code == 400
+    assert hrbp.get("/proposals/?tab=queue&unit=x").status_code == 400
+
+
+def test_a_unit_outside_the_users_view_is_a_404(client, org, targets):
+    response = signed_in(client, org.mgr_east).get(f"/proposals/?tab=all&unit={org.north.pk}")
+    assert response.status_code == 404
+
+
+def test_choosing_a_target_shows_where_it_stands_before_any_amount_is_typed(client, org, targets):
+    html = (
+        signed_in(client, org.alice)
+        .get("/proposals/new/preview/", {"target": targets["alice"].pk})
+        .content.decode()
+    )
+    assert 'data-testid="what-if"' in html
+    assert "40.0%" in html

@@ -27,7 +27,7 @@ def _retry_or_give_up(task, error: Exception, what: str) -> str:
                 args=task.request.args,
                 kwargs=task.request.kwargs,
                 retries=task.request.retries + 1,
-            ).get()
+            ).get(disable_sync_subtasks=False)
         raise task.retry(exc=error, countdown=BACKOFF_SECONDS * 2**task.request.retries)
     log.warning("%s failed after %s attempts: %s", what, MAX_RETRIES + 1, error)
     return "failed"

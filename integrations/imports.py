@@ -1,17 +1,19 @@
 """Deal imports from CSV (UTF-8 or GBK/GB18030, detected) and XLSX files, streamed.
 
-A file is read row by row, never loaded whole (`files.py`). A file with bad rows writes nothing unless
-`keep_good_rows` is set; that needs knowing the whole file is good before the first write,
-so such an import reads the file twice (check, then write) rather than holding its rows.
+A file is read row by row, never loaded whole (`files.py`), and written a batch at a time
+through the bulk upsert as it is read. A file with bad rows writes nothing unless
+`keep_good_rows` is set: the whole import is then one transaction, taken back at the end, so
+the file is read once and its rows are never held.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from targets.errors import field_error
@@ -79,12 +81,15 @@ def deals_import(
     """
     check_size(size)
     try:
-        result = _check_file(stream)
-        if dry_run or (result.failed and not keep_good_rows):
-            return result
-        return _write_file(stream, result, user=user)
+        if dry_run:
+            return _check_file(stream)
+        return _import_file(stream, user=user, keep_good_rows=keep_good_rows)
     except FileRejected as error:
         raise field_error("file", str(error)) from None
+
+
+class _BadFile(Exception):
+    """Raised inside the import's transaction to take every write of a bad file back."""
 
 
 def _check_file(stream: IO[bytes]) -> ImportResult:
@@ -116,25 +121,52 @@ def _count_existing(result: ImportResult, batch: list[str]) -> None:
     batch.clear()
 
 
-def _write_file(stream: IO[bytes], checked: ImportResult, *, user: User | None) -> ImportResult:
-    run = run_start(kind=RunKind.IMPORT, source=DealSource.CSV, started_by=user)
+def _import_file(stream: IO[bytes], *, user: User | None, keep_good_rows: bool) -> ImportResult:
+    """One pass: rows are checked and written a batch at a time. Unless `keep_good_rows`,
+    the whole file is one transaction, taken back at the end if any row was bad, so a bad
+    file writes nothing (its run log included) without being read twice; the counts then
+    say what would have been written."""
+    result = ImportResult()
+    errors: list[RowError] = []
     unmapped: list[str] = []
 
     def good(rows):
-        for row in check_rows(rows):
-            if row.record is not None:
-                yield row.record
-            elif row.unmapped_owner:
-                unmapped.append(row.unmapped_owner)
+        for checked in check_rows(rows):
+            result.rows += 1
+            if checked.record is not None:
+                yield checked.record
+                continue
+            result.failed += 1
+            errors.extend(checked.errors)
+            if checked.unmapped_owner:
+                unmapped.append(checked.unmapped_owner)
 
-    try:
-        with _open_rows(stream) as (_encoding, rows):
+    def write(run):
+        with _open_rows(stream) as (encoding, rows):
+            result.encoding = encoding
             written = deals_bulk_upsert(source=DealSource.CSV, records=good(rows), run=run)
-    except Exception as error:
-        run_finish(run=run, fetched=checked.rows, failed=checked.rows, error=str(error))
+        result.created, result.updated = written.created, written.updated
+        if result.failed and not keep_good_rows:
+            raise _BadFile
+
+    run = None
+    try:
+        with nullcontext() if keep_good_rows else transaction.atomic():
+            run = run_start(kind=RunKind.IMPORT, source=DealSource.CSV, started_by=user)
+            write(run)
+            run_finish(run=run, fetched=result.rows, failed=result.failed, unmapped_owners=unmapped)
+    except _BadFile:
+        pass
+    except FileRejected:
         raise
-    run_finish(run=run, fetched=checked.rows, failed=checked.failed, unmapped_owners=unmapped)
-    checked.created, checked.updated = written.created, written.updated
-    checked.written = True
-    checked.run_id = run.pk
-    return checked
+    except Exception as error:
+        # The log says it failed, also when the transaction took the run back with it.
+        if run is None or not keep_good_rows:
+            run = run_start(kind=RunKind.IMPORT, source=DealSource.CSV, started_by=user)
+        run_finish(run=run, fetched=result.rows, failed=result.rows, error=str(error))
+        raise
+    else:
+        result.written = True
+        result.run_id = run.pk
+    result.errors = [e.as_dict() for e in errors]
+    return result

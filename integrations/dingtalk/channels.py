@@ -120,15 +120,18 @@ def deliver_alert_to_group(notification: Notification) -> bool:
     """The group robot posts an alert once, whoever of the group it was addressed to:
     every recipient's notice comes here, the group should read it one time. Personal
     notices (a proposal decided, a flag answered) are not the group's business."""
-    if notification.alert_id is None:
+    alert = notification.alert
+    if alert is None:
         return False
-    if not cache.add(f"dingtalk-robot-alert-{notification.alert_id}", 1, timeout=7 * 86400):
+    # Atomic on the shared cache (Redis in production), so two workers delivering two
+    # recipients' notices post once; the raise time keeps the key unique over the years.
+    claim = f"dingtalk-robot-alert-{alert.pk}-{alert.created_at.timestamp()}"
+    if not cache.add(claim, 1, timeout=7 * 86400):
         return False
     try:
         return deliver_robot(notification)
     except Exception:
-        # Let the retry post it: the claim is only for a post that went out.
-        cache.delete(f"dingtalk-robot-alert-{notification.alert_id}")
+        cache.delete(claim)  # let the retry post it
         raise
 
 

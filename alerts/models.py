@@ -104,8 +104,23 @@ class Alert(models.Model):
         on_delete=models.CASCADE,
         related_name="alerts",
     )
-    # Process metrics arrive with the metrics part of the issue; until then always empty.
-    metric = models.BigIntegerField(_("metric"), null=True, blank=True)
+    # A metric_threshold alert names the metric and the rep whose week crossed it.
+    metric = models.ForeignKey(
+        "targets.Metric",
+        verbose_name=_("metric"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alerts",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rep"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     state = models.CharField(
         _("state"), max_length=12, choices=AlertState.choices, default=AlertState.OPEN
     )

@@ -1,0 +1,84 @@
+"""`metric_threshold` (SPEC §7): a key metric's latest week per rep against its thresholds.
+
+The meaning of `warn_at` / `alert_at` is fixed in `targets.models.metrics`: the percentage by
+which the week falls short of the weekly plan in the metric's bad direction, reaching the
+threshold counts. Each (metric, rep, level) is one condition: raised once until resolved,
+raised again if it still (or again) holds after being resolved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db.models import F, Max, Q, Window
+
+from alerts.models import AlertKind
+from alerts.services import Condition, alerts_raise
+from targets.models import Metric, MetricDirection, MetricValue
+
+WARN, ALERT = "warn", "alert"
+
+
+def metric_shortfall(*, value: Decimal, plan: Decimal, direction: str) -> Decimal | None:
+    """Percent of plan by which `value` is worse than `plan` (negative: better); none
+    without a plan."""
+    if not plan:
+        return None
+    gap = plan - value if direction == MetricDirection.HIGHER else value - plan
+    return gap / plan * 100
+
+
+def metric_level(*, metric: Metric, value: Decimal) -> str | None:
+    shortfall = metric_shortfall(value=value, plan=metric.weekly_plan, direction=metric.direction)
+    if shortfall is None:
+        return None
+    if metric.alert_at is not None and shortfall >= metric.alert_at:
+        return ALERT
+    if metric.warn_at is not None and shortfall >= metric.warn_at:
+        return WARN
+    return None
+
+
+def alerts_evaluate_metrics(*, metric_ids: Iterable[int] | None = None) -> int:
+    """Raise an alert for every rep whose latest counting week of an active key metric is at
+    warn or alert level. One read of the latest values (a window per metric and rep)."""
+    metrics = Metric.objects.filter(active=True, key=True).filter(
+        Q(warn_at__isnull=False) | Q(alert_at__isnull=False)
+    )
+    if metric_ids is not None:
+        metrics = metrics.filter(pk__in=list(metric_ids))
+    by_id = {m.pk: m for m in metrics}
+    if not by_id:
+        return 0
+    latest = (
+        MetricValue.objects.filter(metric__in=list(by_id), counts=True)
+        .annotate(latest=Window(Max("week_start"), partition_by=[F("metric_id"), F("user_id")]))
+        .filter(week_start=F("latest"))
+        .values_list("metric_id", "user_id", "week", "value")
+    )
+    conditions = []
+    for metric_id, user_id, week, value in latest:
+        metric = by_id[metric_id]
+        level = metric_level(metric=metric, value=value)
+        if level is None:
+            continue
+        shortfall = metric_shortfall(
+            value=value, plan=metric.weekly_plan, direction=metric.direction
+        )
+        conditions.append(
+            Condition(
+                key=f"metric_threshold:{metric_id}:{user_id}:{level}",
+                target_id=None,
+                metric_id=metric_id,
+                user_id=user_id,
+                details={
+                    "level": level,
+                    "week": week,
+                    "value": str(value),
+                    "plan": str(metric.weekly_plan),
+                    "shortfall": str(shortfall.quantize(Decimal("0.1"))),
+                },
+            )
+        )
+    return alerts_raise(kind=AlertKind.METRIC_THRESHOLD, conditions=conditions)

@@ -30,6 +30,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "kind",
             "target",
             "metric",
+            "user",
             "state",
             "created_at",
             "acknowledged_at",
@@ -74,7 +75,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return (
             access.alerts_visible_to(self.request.user)
-            .select_related("target", "target__owner_user", "target__owner_unit")
+            .select_related("target", "target__owner_user", "target__owner_unit", "metric", "user")
             .order_by("-created_at", "-pk")
         )
 

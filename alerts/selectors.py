@@ -71,6 +71,14 @@ def unread_count(user: User) -> int:
 def inbox_for(user: User, *, limit: int = 100) -> list[Notification]:
     return list(
         Notification.objects.filter(recipient=user)
-        .select_related("actor", "target", "target__owner_user", "target__owner_unit", "alert")
+        .select_related(
+            "actor",
+            "target",
+            "target__owner_user",
+            "target__owner_unit",
+            "alert",
+            "alert__metric",
+            "alert__user",
+        )
         .order_by("-created_at", "-pk")[:limit]
     )

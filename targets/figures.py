@@ -23,7 +23,13 @@ from typing import NamedTuple
 from django.db import connection
 from django.db.models import QuerySet
 
-from targets.metric_figures import PERIOD_TOTAL, MetricKind, metric_kinds, metric_monthly_cents
+from targets.metric_figures import (
+    PERIOD_TOTAL,
+    MetricKind,
+    metric_kinds,
+    metric_monthly_cents,
+    metric_weekly_actuals,
+)
 from targets.models import Credit, Measure, OrgUnit, OrgUnitClosure, Target, TeamMembership
 from targets.models.metrics import METRIC_PREFIX
 from targets.periods import (
@@ -537,6 +543,8 @@ def daily_actuals(target: Target, *, as_of: date) -> dict[date, Decimal]:
     end = min(as_of, target.period_end)
     if end < target.period_start:
         return {}
+    if target.measure.startswith(METRIC_PREFIX):
+        return metric_weekly_actuals(target, as_of=as_of)
     if target.measure not in ACTUAL_SOURCES:
         return {}
     credits, closure = Credit._meta.db_table, OrgUnitClosure._meta.db_table

@@ -138,3 +138,30 @@ def _fold(aggregation: str, rows: list[tuple[date, int, Decimal]]) -> dict[date,
     }
     folded[PERIOD_TOTAL] = _cents(_level(rows, aggregation))
     return folded
+
+
+def metric_weekly_actuals(target: Target, *, as_of: date) -> dict[date, Decimal]:
+    """Week start → Σ counting values of a summed metric's target (its trend); a level
+    (avg, latest) has no cumulative trend and gives nothing."""
+    code = metric_code(target.measure)
+    metric = Metric.objects.filter(code=code, aggregation=MetricAggregation.SUM).first()
+    if metric is None:
+        return {}
+    values = MetricValue.objects.filter(
+        metric=metric,
+        counts=True,
+        week_start__gte=target.period_start - timedelta(days=3),
+        week_start__lte=min(as_of, target.period_end - timedelta(days=3)),
+    )
+    if target.owner_user_id:
+        values = values.filter(user_id=target.owner_user_id)
+    else:
+        values = values.filter(
+            user__team__in=OrgUnitClosure.objects.filter(ancestor_id=target.owner_unit_id).values(
+                "descendant"
+            )
+        )
+    result: dict[date, Decimal] = defaultdict(Decimal)
+    for week_start, value in values.values_list("week_start", "value"):
+        result[week_start] += value
+    return dict(result)

@@ -18,6 +18,7 @@ from targets import access
 from . import serializers as s
 from . import services
 from .imports import deals_import
+from .metric_imports import metric_values_import
 from .models import Connection, SyncRun
 from .webhook import WebhookRefused, webhook_parse, webhook_receive, webhook_verify
 
@@ -92,8 +93,9 @@ class SyncRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     request={"multipart/form-data": s.ImportInputSerializer},
     responses={200: s.ImportResultSerializer, 201: s.ImportResultSerializer},
     description=gettext_lazy(
-        "Import deals from a CSV (UTF-8 or GBK/GB18030, detected) or XLSX file of at most "
-        "50 MB. `dry_run` checks every row and writes nothing; a file with bad rows writes "
+        "Import deals (`kind=deals`) or weekly process-metric values (`kind=metric_values`: "
+        "columns metric, username or email, week, value) from a CSV (UTF-8 or GBK/GB18030, "
+        "detected) or XLSX file of at most 50 MB. `dry_run` checks every row and writes nothing; a file with bad rows writes "
         "nothing unless `keep_good_rows`. Rows are numbered as a spreadsheet shows them "
         "(the header is row 1)."
     ),
@@ -107,7 +109,8 @@ def imports(request):
     query.is_valid(raise_exception=True)
     data = query.validated_data
     upload = data["file"]
-    result = deals_import(
+    importer = metric_values_import if data["kind"] == "metric_values" else deals_import
+    result = importer(
         stream=upload.file,
         size=upload.size,
         user=request.user,

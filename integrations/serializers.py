@@ -93,7 +93,7 @@ class WebhookResultSerializer(IngestResultSerializer):
 
 class ImportInputSerializer(serializers.Serializer):
     file = serializers.FileField()
-    kind = serializers.ChoiceField(choices=["deals"], default="deals")
+    kind = serializers.ChoiceField(choices=["deals", "metric_values"], default="deals")
     dry_run = serializers.BooleanField(default=False)
     keep_good_rows = serializers.BooleanField(default=False)
 

@@ -116,9 +116,9 @@ def _check(stream: IO[bytes]) -> _Checked:
         emails = {_text(r.get("email")).lower() for _n, r in batch} - {""}
         by_name, by_email = {}, {}
         people = User.objects.annotate(u=Lower("username"), e=Lower("email")).filter(is_active=True)
-        for pk, name, email in people.filter(u__in=names).values_list("pk", "u", "e"):
+        for pk, name in people.filter(u__in=names).values_list("pk", "u"):
             by_name[name] = pk
-        for pk, name, email in people.filter(e__in=emails).values_list("pk", "u", "e"):
+        for pk, email in people.filter(e__in=emails).values_list("pk", "e"):
             by_email[email] = pk
         for number, row in batch:
             problems: list[RowError] = []

@@ -12,10 +12,12 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import F, Max, Q, Window
+from django.utils import timezone
 
 from alerts.models import AlertKind
 from alerts.services import Condition, alerts_raise
 from targets.models import Metric, MetricDirection, MetricValue
+from targets.periods import IsoWeek
 
 WARN, ALERT = "warn", "alert"
 
@@ -41,8 +43,8 @@ def metric_level(*, metric: Metric, value: Decimal) -> str | None:
 
 
 def alerts_evaluate_metrics(*, metric_ids: Iterable[int] | None = None) -> int:
-    """Raise an alert for every rep whose latest counting week of an active key metric is at
-    warn or alert level. One read of the latest values (a window per metric and rep)."""
+    """Raise an alert for every rep whose latest counting week (a week that is over) of an
+    active key metric is at warn or alert level. One read of the latest values (a window per metric and rep)."""
     metrics = Metric.objects.filter(active=True, key=True).filter(
         Q(warn_at__isnull=False) | Q(alert_at__isnull=False)
     )
@@ -51,8 +53,12 @@ def alerts_evaluate_metrics(*, metric_ids: Iterable[int] | None = None) -> int:
     by_id = {m.pk: m for m in metrics}
     if not by_id:
         return 0
+    # A week is judged once it is over: the current one is still filling up.
+    this_week = IsoWeek.of(timezone.localdate())
     latest = (
-        MetricValue.objects.filter(metric__in=list(by_id), counts=True)
+        MetricValue.objects.filter(
+            metric__in=list(by_id), counts=True, week_start__lt=this_week.start
+        )
         .annotate(latest=Window(Max("week_start"), partition_by=[F("metric_id"), F("user_id")]))
         .filter(week_start=F("latest"))
         .values_list("metric_id", "user_id", "week", "value")

@@ -16,30 +16,9 @@ from django.utils import timezone
 
 from alerts.models import AlertKind
 from alerts.services import Condition, alerts_raise
-from targets.models import Metric, MetricDirection, MetricValue
+from targets.metric_figures import metric_level, metric_shortfall
+from targets.models import Metric, MetricValue
 from targets.periods import IsoWeek
-
-WARN, ALERT = "warn", "alert"
-
-
-def metric_shortfall(*, value: Decimal, plan: Decimal, direction: str) -> Decimal | None:
-    """Percent of plan by which `value` is worse than `plan` (negative: better); none
-    without a plan."""
-    if not plan:
-        return None
-    gap = plan - value if direction == MetricDirection.HIGHER else value - plan
-    return gap / plan * 100
-
-
-def metric_level(*, metric: Metric, value: Decimal) -> str | None:
-    shortfall = metric_shortfall(value=value, plan=metric.weekly_plan, direction=metric.direction)
-    if shortfall is None:
-        return None
-    if metric.alert_at is not None and shortfall >= metric.alert_at:
-        return ALERT
-    if metric.warn_at is not None and shortfall >= metric.warn_at:
-        return WARN
-    return None
 
 
 def alerts_evaluate_metrics(*, metric_ids: Iterable[int] | None = None) -> int:

@@ -37,6 +37,35 @@ class MetricKind:
     lower_is_better: bool
 
 
+WARN, ALERT = "warn", "alert"
+
+
+def metric_shortfall(*, value: Decimal, plan: Decimal, direction: str) -> Decimal | None:
+    """Percent of plan by which `value` is worse than `plan` in the metric's bad direction
+    (negative: better); none without a plan. The meaning of warn_at / alert_at."""
+    if not plan:
+        return None
+    gap = plan - value if direction == "higher" else value - plan
+    return gap / plan * 100
+
+
+def metric_level(
+    *, metric: Metric, value: Decimal | None, plan: Decimal | None = None
+) -> str | None:
+    """ "alert" / "warn" once the shortfall reaches that threshold, else None."""
+    if value is None:
+        return None
+    plan = metric.weekly_plan if plan is None else plan
+    shortfall = metric_shortfall(value=value, plan=plan, direction=metric.direction)
+    if shortfall is None:
+        return None
+    if metric.alert_at is not None and shortfall >= metric.alert_at:
+        return ALERT
+    if metric.warn_at is not None and shortfall >= metric.warn_at:
+        return WARN
+    return None
+
+
 def metric_code(measure: str) -> str | None:
     return measure[len(METRIC_PREFIX) :] if measure.startswith(METRIC_PREFIX) else None
 

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from alerts.metric_rules import alerts_evaluate_metrics, metric_level, metric_shortfall
+from alerts.metric_rules import alerts_evaluate_metrics
 from alerts.models import Alert, AlertKind, AlertState, Notification
 from alerts.services import alert_resolve
+from targets.metric_figures import metric_level, metric_shortfall
 from tests.metrics.helpers import cycle_metric, make_metric, put_values
 
 pytestmark = pytest.mark.django_db

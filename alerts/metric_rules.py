@@ -21,6 +21,11 @@ from targets.models import Metric, MetricValue
 from targets.periods import IsoWeek
 
 
+def _plain(value: Decimal) -> str:
+    """1.00 → "1", 12.50 → "12.5": how a person writes the week's number."""
+    return format(value.normalize(), "f")
+
+
 def alerts_evaluate_metrics(*, metric_ids: Iterable[int] | None = None) -> int:
     """Raise an alert for every rep whose latest counting week (a week that is over) of an
     active key metric is at warn or alert level. One read of the latest values (a window per metric and rep)."""
@@ -60,8 +65,8 @@ def alerts_evaluate_metrics(*, metric_ids: Iterable[int] | None = None) -> int:
                 details={
                     "level": level,
                     "week": week,
-                    "value": str(value),
-                    "plan": str(metric.weekly_plan),
+                    "value": _plain(value),
+                    "plan": _plain(metric.weekly_plan),
                     "shortfall": str(shortfall.quantize(Decimal("0.1"))),
                 },
             )

@@ -158,7 +158,9 @@ def metric_page(
                 awaiting=r.needs_confirmation,
                 confirmed_by=str(r.confirmed_by) if r.confirmed_by else "",
                 confirmable=r.needs_confirmation and can_confirm_metric_value(user, r),
-                level=metric_level(metric=metric, value=r.value),
+                level=None
+                if r.week_start == weeks[-1].start
+                else metric_level(metric=metric, value=r.value),
             )
             for r in rows
         ],

@@ -37,6 +37,7 @@ UPDATED_FIELDS = [
     "stage",
     "won",
     "close_date",
+    "source_created_at",
     "source_modified_at",
     "updated_at",
 ]
@@ -54,6 +55,8 @@ class DealRecord:
     won: bool = True
     stage: str = ""
     source_modified_at: datetime | None = None
+    # When the source created the opportunity (Salesforce CreatedDate), when it says so.
+    source_created_at: date | None = None
     # (user id, percent); None keeps a shared deal's splits, else 100 % to the owner.
     splits: tuple[tuple[int, Decimal], ...] | None = None
 
@@ -129,6 +132,7 @@ def _upsert_batch(*, source: str, batch: list[DealRecord]) -> tuple[int, int, li
             won=r.won,
             close_date=r.close_date,
             source_modified_at=r.source_modified_at,
+            source_created_at=r.source_created_at,
             created_at=now,
             updated_at=now,
         )

@@ -118,3 +118,25 @@ def test_a_file_without_the_columns_is_refused(api, org, metrics):
 
 def test_only_administrators_import_values(api, org, metrics):
     assert _upload(api(org.mgr_east), GOOD).status_code == 403
+
+
+def test_a_deal_file_may_carry_the_created_date_the_conversion_cycle_starts_from(api, org):
+    from datetime import date
+
+    from targets.models import Deal
+
+    text = (
+        "external_id,account,owner_email,amount,won,close_date,created_date\n"
+        "C-1,华为,alice@example.com,100,true,2025-05-10,2025-03-01\n"
+        "C-2,腾讯,alice@example.com,100,true,2025-05-10,\n"
+    )
+    file = SimpleUploadedFile("deals.csv", text.encode(), content_type="text/csv")
+    response = api(org.admin).post(URL, {"file": file, "kind": "deals"}, format="multipart")
+    assert response.status_code == 201, response.json()
+    created = dict(Deal.objects.values_list("external_id", "source_created_at"))
+    assert created == {"C-1": date(2025, 3, 1), "C-2": None}
+    bad = SimpleUploadedFile(
+        "bad.csv", text.replace("2025-03-01", "yesterday").encode(), content_type="text/csv"
+    )
+    response = api(org.admin).post(URL, {"file": bad, "kind": "deals"}, format="multipart")
+    assert {e["field"] for e in response.json()["errors"]} == {"created_date"}

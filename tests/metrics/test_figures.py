@@ -131,3 +131,21 @@ def test_trend_of_a_metric_target_follows_its_weeks(org):
     }
     assert points["2025-W14"] == Decimal(10)
     assert points["2025-W15"] == Decimal(15)
+
+
+def test_the_target_page_and_api_of_a_metric_target_work(org, api):
+    from django.test import Client
+
+    metric = make_metric()
+    target = _target(org.alice, base="130")
+    put_values(metric, org.alice, {"2025-W15": "10"})
+    client = Client()
+    client.force_login(org.alice)
+    assert client.get(f"/targets/{target.pk}/").status_code == 200
+    body = api(org.alice).get(f"/api/v1/targets/{target.pk}/", {"as_of": "2025-06-30"}).json()
+    assert body["measure"] == "metric:follow_ups"
+    assert body["figures"]["actual"] == "10.00"
+    trend_body = api(org.alice).get(
+        f"/api/v1/targets/{target.pk}/trend/", {"grain": "week", "as_of": "2025-04-20"}
+    ).json()
+    assert trend_body["points"][1]["actual_cumulative"] == "10.00"

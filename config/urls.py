@@ -34,7 +34,7 @@ urlpatterns = [
     path(
         "metric-values/<int:value_id>/confirm/",
         views_metrics.metric_value_confirm,
-        name="metric-value-confirm",
+        name="metric-value-confirm-page",
     ),
     path("", include("reviews.urls")),
     path("", include("alerts.urls")),

@@ -145,7 +145,9 @@ def test_the_target_page_and_api_of_a_metric_target_work(org, api):
     body = api(org.alice).get(f"/api/v1/targets/{target.pk}/", {"as_of": "2025-06-30"}).json()
     assert body["measure"] == "metric:follow_ups"
     assert body["figures"]["actual"] == "10.00"
-    trend_body = api(org.alice).get(
-        f"/api/v1/targets/{target.pk}/trend/", {"grain": "week", "as_of": "2025-04-20"}
-    ).json()
+    trend_body = (
+        api(org.alice)
+        .get(f"/api/v1/targets/{target.pk}/trend/", {"grain": "week", "as_of": "2025-04-20"})
+        .json()
+    )
     assert trend_body["points"][1]["actual_cumulative"] == "10.00"

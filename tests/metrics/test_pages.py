@@ -227,3 +227,8 @@ def test_an_unconfirmed_own_entry_waits_in_the_table(org, metric):
         user=org.mgr_east, metric=metric, rep=None, unit=org.east, today=timezone.localdate()
     )
     assert any(row.awaiting and row.confirmable for row in page.rows)
+
+
+def test_the_inbox_links_a_metric_alert_to_the_reps_weeks(org, metric):
+    html = client_for(org.mgr_east).get("/inbox/").content.decode()
+    assert f"/metrics/{metric.pk}/?user={org.alice.pk}" in html

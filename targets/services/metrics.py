@@ -30,6 +30,7 @@ from targets.models import (
     MetricValueSource,
     Role,
     RoleAssignment,
+    Target,
     User,
 )
 from targets.money import MAX_AMOUNT
@@ -127,6 +128,10 @@ def metric_update(*, metric: Metric, fields: Mapping[str, Any]) -> Metric:
 
 
 def metric_delete(*, metric: Metric) -> None:
+    """Targets set on the metric keep it: deleting it would leave them without actuals
+    (deactivate it instead)."""
+    if Target.objects.filter(measure=metric.measure).exists():
+        raise StateConflict(_("Targets are set on this metric; deactivate it instead."))
     metric.delete()
 
 

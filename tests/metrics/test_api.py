@@ -264,3 +264,19 @@ def test_wrong_methods_answer_405(api, world, method, url):
     scoped, ids = world
     response = getattr(api(scoped.people["admin"]), method)(_fill(url, ids))
     assert response.status_code == 405
+
+
+def test_a_metric_with_targets_is_deactivated_not_deleted(api, org):
+    from targets import services as target_services
+
+    metric = make_metric()
+    target_services.target_create(
+        period="2025Q3",
+        measure=metric.measure,
+        owner_user=org.alice,
+        base=Decimal(10),
+        stretch=Decimal(12),
+    )
+    response = api(org.admin).delete(f"/api/v1/metrics/{metric.pk}/")
+    assert response.status_code == 409
+    assert Metric.objects.filter(pk=metric.pk).exists()

@@ -6,18 +6,21 @@ from django.utils.translation import gettext as _
 
 from alerts.models import Alert, Notification
 from targets.access import access_for, targets_visible_to
+from targets.access_metrics import metric_reps_visible_to
 from targets.models import User
 
 
 def alerts_visible_to(user: User) -> QuerySet[Alert]:
-    """A rep sees own targets' alerts, a manager / HRBP / director their scope's, an admin
-    all. An alert about no target (a failed sync) is seen by admins and by the people the
-    rule told about it."""
+    """A rep sees own targets' (and own metric weeks') alerts, a manager / HRBP / director
+    their scope's, an admin all. An alert about neither a target nor a rep (a failed sync)
+    is seen by admins and by the people the rule told about it."""
     if access_for(user).is_admin:
         return Alert.objects.all()
     told = Notification.objects.filter(alert=OuterRef("pk"), recipient=user)
     return Alert.objects.filter(
-        Q(target__in=targets_visible_to(user)) | (Q(target__isnull=True) & Exists(told))
+        Q(target__in=targets_visible_to(user))
+        | Q(user__in=metric_reps_visible_to(user))
+        | (Q(target__isnull=True) & Q(user__isnull=True) & Exists(told))
     )
 
 

@@ -32,6 +32,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "target",
             "metric",
             "connection",
+            "user",
             "state",
             "created_at",
             "acknowledged_at",
@@ -77,7 +78,9 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return (
             access.alerts_visible_to(self.request.user)
-            .select_related("target", "target__owner_user", "target__owner_unit", "connection")
+            .select_related(
+                "target", "target__owner_user", "target__owner_unit", "connection", "metric", "user"
+            )
             .order_by("-created_at", "-pk")
         )
 

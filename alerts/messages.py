@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from alerts.models import Alert, AlertKind, Notification, NotificationKind
@@ -40,6 +41,31 @@ def alert_message(alert: Alert) -> str:
             "%(connection)s has not synced successfully for %(hours)s hours: figures may "
             "be missing recent deals."
         ) % {"connection": _connection_name(alert), "hours": details.get("hours", "")}
+    if alert.kind == AlertKind.METRIC_THRESHOLD and alert.metric is not None:
+        metric = alert.metric
+        words = {
+            "rep": alert.user.display_name or alert.user.username if alert.user else "",
+            "metric": metric_name(metric),
+            "week": details.get("week", ""),
+            "value": details.get("value", ""),
+            "plan": details.get("plan", ""),
+            "shortfall": details.get("shortfall", ""),
+        }
+        if details.get("level") == "alert":
+            return (
+                _(
+                    "%(rep)s: %(metric)s was %(value)s in %(week)s against a plan of %(plan)s, "
+                    "%(shortfall)s %% worse: past the alert threshold."
+                )
+                % words
+            )
+        return (
+            _(
+                "%(rep)s: %(metric)s was %(value)s in %(week)s against a plan of %(plan)s, "
+                "%(shortfall)s %% worse: past the warning threshold."
+            )
+            % words
+        )
     return str(alert.get_kind_display())
 
 
@@ -47,14 +73,21 @@ def _connection_name(alert: Alert) -> str:
     return alert.connection.name if alert.connection_id else _("a removed connection")
 
 
+def metric_name(metric) -> str:
+    """The metric's name in the reader's language (English falls back to Chinese)."""
+    if get_language() and not get_language().startswith("zh") and metric.name_en:
+        return metric.name_en
+    return metric.name
+
+
 def notice_title(notice: Notification) -> str:
     if notice.alert_id is not None:
         alert = notice.alert
-        owner = (
-            alert.target.owner_name
-            if alert.target is not None
-            else (alert.connection.name if alert.connection_id else "")
-        )
+        owner = alert.target.owner_name if alert.target is not None else ""
+        if alert.target is None and alert.user is not None:
+            owner = alert.user.display_name or alert.user.username
+        elif alert.target is None and alert.connection_id:
+            owner = alert.connection.name
         return _("Alert: %(kind)s — %(owner)s") % {
             "kind": alert.get_kind_display(),
             "owner": owner,

@@ -106,8 +106,23 @@ class Alert(models.Model):
         on_delete=models.CASCADE,
         related_name="alerts",
     )
-    # Process metrics arrive with the metrics part of the issue; until then always empty.
-    metric = models.BigIntegerField(_("metric"), null=True, blank=True)
+    # A metric_threshold alert names the metric and the rep whose week crossed it.
+    metric = models.ForeignKey(
+        "targets.Metric",
+        verbose_name=_("metric"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alerts",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rep"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     # Alerts about a connection (sync failed, data stale) name it; alerts depend on
     # integrations, never the other way round.
     connection = models.ForeignKey(

@@ -78,6 +78,8 @@ def inbox_for(user: User, *, limit: int = 100) -> list[Notification]:
             "target__owner_unit",
             "alert",
             "alert__connection",
+            "alert__metric",
+            "alert__user",
         )
         .order_by("-created_at", "-pk")[:limit]
     )

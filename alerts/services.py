@@ -144,6 +144,9 @@ class Condition:
     target_id: int | None
     details: dict
     connection_id: int | None = None
+    # A metric_threshold condition names the metric and the rep instead of a target.
+    metric_id: int | None = None
+    user_id: int | None = None
 
 
 _RANK = {Status.GREEN: 0, Status.YELLOW: 1, Status.RED: 2}
@@ -230,6 +233,8 @@ def alerts_raise(
                     kind=kind,
                     target_id=c.target_id,
                     connection_id=c.connection_id,
+                    metric_id=c.metric_id,
+                    user_id=c.user_id,
                     dedupe_key=c.key,
                     details=c.details,
                     created_at=now,
@@ -242,7 +247,7 @@ def alerts_raise(
             Alert.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(kind=kind, notified_at__isnull=True)
             .exclude(state=AlertState.RESOLVED)
-            .select_related("target", "target__owner_user")
+            .select_related("target", "target__owner_user", "user")
         )
         if not fresh:
             return 0
@@ -252,10 +257,21 @@ def alerts_raise(
 
 
 def _notify_alerts(alerts: Sequence[Alert], rule: AlertRule) -> None:
-    by_target = _recipients([a.target for a in alerts if a.target is not None], rule)
-    about_no_target = (
-        _recipients_for_connections(rule) if any(a.target_id is None for a in alerts) else set()
+    recipients = _recipients([a.target for a in alerts if a.target is not None], rule)
+    rep_recipients = _rep_recipients([a.user for a in alerts if a.user is not None], rule)
+    about_nothing = (
+        _recipients_for_connections(rule)
+        if any(a.target_id is None and a.user_id is None for a in alerts)
+        else set()
     )
+
+    def told(alert: Alert) -> Iterable[int]:
+        if alert.target_id is not None:
+            return sorted(recipients.get(alert.target_id, ()))
+        if alert.user_id is not None:
+            return sorted(rep_recipients.get(alert.user_id, ()))
+        return sorted(about_nothing)
+
     rows = [
         Notification(
             recipient_id=user_id,
@@ -265,9 +281,7 @@ def _notify_alerts(alerts: Sequence[Alert], rule: AlertRule) -> None:
             alert=alert,
         )
         for alert in alerts
-        for user_id in sorted(
-            by_target.get(alert.target_id, ()) if alert.target_id else about_no_target
-        )
+        for user_id in told(alert)
     ]
     _deliver_after_commit(Notification.objects.bulk_create(rows))
 
@@ -286,9 +300,32 @@ def _recipients_for_connections(rule: AlertRule) -> set[int]:
     )
 
 
+def _rep_recipients(reps: Sequence[User], rule: AlertRule) -> dict[int, set[int]]:
+    """{rep id: user ids} for alerts about a rep rather than a target (a metric's week):
+    the rep as owner, and the rule's roles over the rep's team."""
+    return _recipients_by_owner({rep.pk: (rep.pk, rep.team_id) for rep in reps}, rule)
+
+
 def _recipients(targets: Sequence[Target], rule: AlertRule) -> dict[int, set[int]]:
     """{target id: user ids} per the rule's flags: the owner (a rep), and the managers,
     HRBPs and sales directors over the owner's unit (for a rep, their team)."""
+    return _recipients_by_owner(
+        {
+            target.pk: (
+                target.owner_user_id,
+                target.owner_unit_id
+                or (target.owner_user.team_id if target.owner_user_id else None),
+            )
+            for target in targets
+        },
+        rule,
+    )
+
+
+def _recipients_by_owner(
+    owners: dict[int, tuple[int | None, int | None]], rule: AlertRule
+) -> dict[int, set[int]]:
+    """{key: user ids} for subjects given as key → (owner rep or None, their unit)."""
     result: dict[int, set[int]] = defaultdict(set)
     roles = [
         role
@@ -300,12 +337,10 @@ def _recipients(targets: Sequence[Target], rule: AlertRule) -> dict[int, set[int
         if wanted
     ]
     unit_of: dict[int, int | None] = {}
-    for target in targets:
-        if rule.to_owner and target.owner_user_id:
-            result[target.pk].add(target.owner_user_id)
-        unit_of[target.pk] = target.owner_unit_id or (
-            target.owner_user.team_id if target.owner_user_id else None
-        )
+    for key, (owner_id, unit_id) in owners.items():
+        if rule.to_owner and owner_id:
+            result[key].add(owner_id)
+        unit_of[key] = unit_id
     if not roles:
         return result
     units = {u for u in unit_of.values() if u is not None}

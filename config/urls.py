@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from targets import views, views_grid
+from targets import views, views_grid, views_metrics
 
 admin.site.site_header = _("TargetPilot administration")
 admin.site.site_title = _("TargetPilot")
@@ -26,6 +26,15 @@ urlpatterns = [
         "deals/<int:deal_id>/confirm/preview/",
         views.deal_confirm_preview,
         name="deals-confirm-preview",
+    ),
+    path("metrics/", views_metrics.metric_list, name="metrics"),
+    path("metrics/new/", views_metrics.metric_new, name="metrics-new"),
+    path("metrics/<int:metric_id>/", views_metrics.metric_detail, name="metric-page"),
+    path("metrics/<int:metric_id>/edit/", views_metrics.metric_edit, name="metric-edit"),
+    path(
+        "metric-values/<int:value_id>/confirm/",
+        views_metrics.metric_value_confirm,
+        name="metric-value-confirm-page",
     ),
     path("", include("reviews.urls")),
     path("", include("alerts.urls")),

@@ -102,6 +102,18 @@ def deals_template() -> tuple[bytes, str]:
     return _bytes(book), "deals-template.xlsx"
 
 
+def metric_values_template() -> tuple[bytes, str]:
+    book = Workbook()
+    book.remove(book.active)
+    _sheet(
+        book,
+        _("Metric values"),
+        ["metric", "username", "week", "value"],
+        [["key_account_follow_ups", "rep001", "2025-W20", 12]],
+    )
+    return _bytes(book), "metric-values-template.xlsx"
+
+
 def targets_template(user: User, period: str | None = None) -> tuple[bytes, str]:
     """The quarter grid of the importer's top unit as exported from the grid: every unit and
     rep with its key, to fill in (next quarter unless `period`)."""

@@ -17,6 +17,7 @@ from . import import_templates
 from .imports import ImportResult, deals_import
 from .imports_org import org_import
 from .imports_targets import targets_import
+from .metric_imports import metric_values_import
 
 
 @dataclass(frozen=True)
@@ -94,5 +95,33 @@ register(
         run=targets_import,
         may_import=access.may_import_targets,
         template=import_templates.targets_template,
+    )
+)
+
+
+def _metric_values(
+    *,
+    stream: IO[bytes],
+    size: int,
+    user: User,
+    dry_run: bool,
+    keep_good_rows: bool,
+    period: str | None = None,
+) -> ImportResult:
+    return metric_values_import(
+        stream=stream, size=size, user=user, dry_run=dry_run, keep_good_rows=keep_good_rows
+    )
+
+
+register(
+    Importer(
+        kind="metric_values",
+        label=_("Process-metric values"),
+        help=_(
+            "Weekly values per rep: metric (its code), username or e-mail, week (2025-W20), value."
+        ),
+        run=_metric_values,
+        may_import=access.can_manage_organisation,
+        template=lambda user, period: import_templates.metric_values_template(),
     )
 )

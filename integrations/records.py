@@ -34,6 +34,7 @@ ALIASES = {
     "stage": ("stage", "阶段"),
     "won": ("won", "赢单", "是否赢单"),
     "close_date": ("close_date", "成交日期", "关闭日期"),
+    "created_date": ("created_date", "createddate", "创建日期", "商机创建日期"),
     "splits": ("splits", "分成"),
 }
 COLUMN_OF = {alias.lower(): name for name, aliases in ALIASES.items() for alias in aliases}
@@ -161,6 +162,11 @@ def _check(number: int, raw: dict[str, Any], people: _People, seen: dict[str, in
     close_date = _date(raw.get("close_date"))
     if close_date is None:
         bad("close_date", _("Give the close date as YYYY-MM-DD."))
+    created_date = None
+    if raw.get("created_date") not in (None, ""):
+        created_date = _date(raw.get("created_date"))
+        if created_date is None:
+            bad("created_date", _("Give the created date as YYYY-MM-DD."))
     won = _bool(raw.get("won"))
     if won is None:
         bad("won", _("Write won as true or false."))
@@ -211,6 +217,7 @@ def _check(number: int, raw: dict[str, Any], people: _People, seen: dict[str, in
             won=won,  # type: ignore[arg-type]
             stage=stage,
             splits=splits,
+            source_created_at=created_date,
         ),
     )
 

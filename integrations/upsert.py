@@ -46,6 +46,7 @@ UPDATED_FIELDS = [
     "stage",
     "won",
     "close_date",
+    "source_created_at",
     "source_modified_at",
     "updated_at",
 ]
@@ -63,6 +64,8 @@ class DealRecord:
     won: bool = True
     stage: str = ""
     source_modified_at: datetime | None = None
+    # When the source created the opportunity (Salesforce CreatedDate), when it says so.
+    source_created_at: date | None = None
     # (user id, percent); None keeps a shared deal's splits, else 100 % to the owner.
     splits: tuple[tuple[int, Decimal], ...] | None = None
 
@@ -126,6 +129,7 @@ STAGE_COLUMNS = (
     "stage",
     "won",
     "close_date",
+    "source_created_at",
     "source_modified_at",
 )
 
@@ -142,9 +146,9 @@ def _upsert_batch(*, source: str, batch: list[DealRecord]) -> tuple[int, int, li
         updates = ", ".join(f"{column} = excluded.{column}" for column in columns)
         cursor.execute(
             f"INSERT INTO {Deal._meta.db_table} (source, external_id, account, owner_id, amount, "
-            "stage, won, close_date, source_modified_at, created_at, updated_at) "
-            "SELECT %s, external_id, account, owner_id, amount, stage, won, close_date, "
-            f"source_modified_at, %s, %s FROM {STAGE} WHERE true "
+            "stage, won, close_date, source_created_at, source_modified_at, created_at, "
+            "updated_at) SELECT %s, external_id, account, owner_id, amount, stage, won, "
+            f"close_date, source_created_at, source_modified_at, %s, %s FROM {STAGE} WHERE true "
             "ON CONFLICT (source, external_id) DO UPDATE SET "
             f"{updates} RETURNING id, external_id, created_at = %s",
             [source, now, now, now],
@@ -177,7 +181,7 @@ def _stage_load(cursor, records: list[DealRecord]) -> None:
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} (external_id varchar(64) PRIMARY KEY, "
         "account varchar(200) NOT NULL, owner_id bigint NOT NULL, amount numeric(16, 2) NOT NULL, "
         "stage varchar(60) NOT NULL, won boolean NOT NULL, close_date date NOT NULL, "
-        "source_modified_at timestamp with time zone)"
+        "source_created_at date, source_modified_at timestamp with time zone)"
         + (" ON COMMIT DELETE ROWS" if postgres else "")
     )
     cursor.execute(f"DELETE FROM {STAGE}")
@@ -190,6 +194,7 @@ def _stage_load(cursor, records: list[DealRecord]) -> None:
             r.stage,
             r.won,
             r.close_date,
+            r.source_created_at,
             r.source_modified_at,
         )
         for r in records

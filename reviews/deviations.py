@@ -30,7 +30,17 @@ from reviews.models import (
     IndicatorStateKind,
 )
 from targets.figures import figures_for
-from targets.models import OrgUnitClosure, Role, Target, User
+from targets.models import (
+    Measure,
+    Metric,
+    MetricAggregation,
+    MetricDirection,
+    MetricValue,
+    OrgUnitClosure,
+    Role,
+    Target,
+    User,
+)
 from targets.periods import IsoWeek
 
 REVENUE_PACE = "revenue_pace"
@@ -39,7 +49,8 @@ DEFAULT_WEEKS = 2
 # How many evaluated weeks a state keeps for display and for the case it opens.
 KEPT_WEEKS = 8
 
-PlanActual = dict[int, tuple[Decimal, Decimal]]
+# (plan, actual), or (plan, actual, -1) for an indicator where lower is better.
+PlanActual = dict[int, tuple]
 
 
 def revenue_pace(targets: list[Target], week: IsoWeek) -> PlanActual:
@@ -59,6 +70,74 @@ def revenue_pace(targets: list[Target], week: IsoWeek) -> PlanActual:
 INDICATOR_SOURCES: dict[str, Callable[[list[Target], IsoWeek], PlanActual]] = {
     REVENUE_PACE: revenue_pace,
 }
+
+
+def key_metrics(targets: list[Target], week: IsoWeek) -> dict[str, PlanActual]:
+    """Every active key process metric is an indicator of each revenue target (SPEC §6),
+    named `metric:<code>`: plan = its weekly plan per rep, actual = that week's counting
+    value (a unit: Σ over its reps with a value, plan × their number, for a summed metric;
+    their mean against the plan otherwise). A lower-is-better metric's deviation is
+    (plan − actual) / plan, so being worse is negative either way. No value → no data.
+    One read of the week's values and one of the team → ancestor pairs."""
+    metrics = {m.pk: m for m in Metric.objects.filter(active=True, key=True)}
+    revenue = [t for t in targets if t.measure == Measure.REVENUE]
+    if not metrics or not revenue:
+        return {}
+    values = list(
+        MetricValue.objects.filter(
+            metric__in=list(metrics), week_start=week.start, counts=True
+        ).values_list("metric_id", "user_id", "user__team_id", "value")
+    )
+    teams = {team for _m, _u, team, _v in values if team}
+    above: dict[int, set[int]] = {}
+    for ancestor, descendant in OrgUnitClosure.objects.filter(descendant__in=teams).values_list(
+        "ancestor", "descendant"
+    ):
+        above.setdefault(descendant, set()).add(ancestor)
+    # (metric, rep) and (metric, unit) → values that week
+    of_rep: dict[tuple[int, int], Decimal] = {}
+    of_unit: dict[tuple[int, int], list[Decimal]] = {}
+    for metric_id, user_id, team, value in values:
+        of_rep[(metric_id, user_id)] = value
+        for unit in above.get(team, ()):
+            of_unit.setdefault((metric_id, unit), []).append(value)
+    result: dict[str, PlanActual] = {}
+    for metric in metrics.values():
+        plan_actual: PlanActual = {}
+        for target in revenue:
+            if target.owner_user_id:
+                value = of_rep.get((metric.pk, target.owner_user_id))
+                found = None if value is None else (metric.weekly_plan, value)
+            else:
+                unit_values = of_unit.get((metric.pk, target.owner_unit_id))
+                found = None
+                if unit_values:
+                    if metric.aggregation == MetricAggregation.SUM:
+                        found = (metric.weekly_plan * len(unit_values), sum(unit_values))
+                    else:
+                        found = (metric.weekly_plan, sum(unit_values) / len(unit_values))
+            if found is None or not found[0]:
+                continue
+            plan, actual = found
+            if metric.direction == MetricDirection.LOWER:
+                plan_actual[target.pk] = (plan, actual, -1)
+            else:
+                plan_actual[target.pk] = (plan, actual)
+        result[metric.measure] = plan_actual
+    return result
+
+
+# Sources answering several indicators at once ({indicator: PlanActual}).
+MULTI_INDICATOR_SOURCES: list[Callable[[list[Target], IsoWeek], dict[str, PlanActual]]] = [
+    key_metrics
+]
+
+
+def _indicator_data(targets: list[Target], week: IsoWeek):
+    for indicator, source in INDICATOR_SOURCES.items():
+        yield indicator, source(targets, week)
+    for multi in MULTI_INDICATOR_SOURCES:
+        yield from multi(targets, week).items()
 
 
 @dataclass
@@ -118,8 +197,7 @@ def deviations_evaluate(*, week: IsoWeek) -> Evaluation:
     )
     new_states, changed_states, new_cases = [], [], []
     now = timezone.now()
-    for indicator, source in INDICATOR_SOURCES.items():
-        data = source(targets, week)
+    for indicator, data in _indicator_data(targets, week):
         for target in targets:
             threshold, needed = settings.get(target.company_id, (DEFAULT_THRESHOLD, DEFAULT_WEEKS))
             state = states.get((target.pk, indicator))
@@ -141,8 +219,9 @@ def deviations_evaluate(*, week: IsoWeek) -> Evaluation:
                 state.last_week = week.label
                 continue
             result.evaluated += 1
-            plan, actual = plan_actual
-            deviation = (actual - plan) / plan * 100
+            plan, actual, *sign = plan_actual
+            # A lower-is-better indicator says (…, -1): worse than plan is negative too.
+            deviation = (actual - plan) / plan * 100 * (sign[0] if sign else 1)
             state.weeks = [
                 *state.weeks,
                 {

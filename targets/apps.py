@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class TargetsConfig(AppConfig):
     name = "targets"
     verbose_name = _("Targets and actuals")
+
+    def ready(self) -> None:
+        from targets import receivers  # noqa: F401

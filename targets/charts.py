@@ -256,3 +256,35 @@ def chart_html(fig: go.Figure | None, *, clickable: bool = False) -> str:
         config={"displayModeBar": False, "responsive": True},
         post_script=FOLLOW_LINKS if clickable else None,
     )
+
+
+def metric_chart(page, *, language: str | None) -> go.Figure | None:
+    """A metric's weekly values against plan (a rep's, or a unit's by its aggregation); weeks
+    past a threshold are marked in the colour of their level, and named in the hover text."""
+    if not any(p.value is not None for p in page.points):
+        return None
+    labels = [p.week for p in page.points]
+    level_words = {"alert": _("past the alert threshold"), "warn": _("past the warning threshold")}
+    colours = {"alert": STATUS_COLOURS[Status.RED], "warn": STATUS_COLOURS[Status.YELLOW]}
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=labels,
+                y=[float(p.plan) for p in page.points],
+                name=_("Plan"),
+                mode="lines",
+                line={"color": BASE_COLOUR, "width": 2, "dash": "dash"},
+            ),
+            go.Bar(
+                x=labels,
+                y=[None if p.value is None else float(p.value) for p in page.points],
+                name=_("Value"),
+                marker={"color": [colours.get(p.level, ACTUAL_COLOUR) for p in page.points]},
+                text=[level_words.get(p.level, "") for p in page.points],
+                hovertemplate="%{x}<br>%{y}<br>%{text}<extra></extra>",
+            ),
+        ]
+    )
+    fig.update_yaxes(title_text=page.metric.get_unit_display(), rangemode="tozero")
+    fig.update_layout(legend={"orientation": "h", "y": 1.12, "x": 0}, bargap=0.3)
+    return _layout(fig, height=320)

@@ -23,7 +23,15 @@ from typing import NamedTuple
 from django.db import connection
 from django.db.models import QuerySet
 
+from targets.metric_figures import (
+    PERIOD_TOTAL,
+    MetricKind,
+    metric_kinds,
+    metric_monthly_cents,
+    metric_weekly_actuals,
+)
 from targets.models import Credit, Measure, OrgUnit, OrgUnitClosure, Target, TeamMembership
+from targets.models.metrics import METRIC_PREFIX
 from targets.periods import (
     EQUAL_THIRDS,
     IsoWeek,
@@ -249,21 +257,33 @@ def _revenue_monthly_cents(
 # answering (target, month) → amount in hundredths for a batch of targets in fixed SQL. A
 # target on a measure without a source gets no actuals, never another measure's.
 ActualSource = Callable[..., dict[int, dict[date, int]]]
-ACTUAL_SOURCES: dict[str, ActualSource] = {Measure.REVENUE: _revenue_monthly_cents}
+# Every process metric (`metric:<code>`) shares one source, looked up by the prefix.
+ACTUAL_SOURCES: dict[str, ActualSource] = {
+    Measure.REVENUE: _revenue_monthly_cents,
+    METRIC_PREFIX: metric_monthly_cents,
+}
+
+
+def _source_key(measure: str) -> str:
+    return METRIC_PREFIX if measure.startswith(METRIC_PREFIX) else measure
 
 
 def _monthly_actual_cents(
     targets: QuerySet[Target] | list[int], rows: list[_TargetRow], *, start: date, as_of: date
 ) -> dict[int, dict[date, int]]:
     result: dict[int, dict[date, int]] = {}
-    for measure in sorted({r.measure for r in rows}):
-        source = ACTUAL_SOURCES.get(measure)
+    for key in sorted({_source_key(r.measure) for r in rows}):
+        source = ACTUAL_SOURCES.get(key)
         if source is None:
             continue
         if isinstance(targets, QuerySet):
-            batch = targets.filter(measure=measure)
+            batch = (
+                targets.filter(measure__startswith=key)
+                if key == METRIC_PREFIX
+                else targets.filter(measure=key)
+            )
         else:
-            batch = [r.id for r in rows if r.measure == measure]
+            batch = [r.id for r in rows if _source_key(r.measure) == key]
         result.update(source(batch, start=start, as_of=as_of))
     return result
 
@@ -374,20 +394,39 @@ def _figures(
     monthly_cents: dict[date, int],
     allocated: Decimal | None,
     phasing: _Phasing,
+    kind: MetricKind | None = None,
 ) -> Figures:
     base_cents = row.base_cents
-    actual_cents = sum(monthly_cents.values())
+    if PERIOD_TOTAL in monthly_cents:
+        monthly_cents = dict(monthly_cents)
+        actual_cents = monthly_cents.pop(PERIOD_TOTAL)
+    else:
+        actual_cents = sum(monthly_cents.values())
     actual = Decimal(actual_cents) / HUNDRED
-    completion = _quotient(actual_cents * 100, base_cents)
+    lower = kind is not None and kind.lower_is_better
+    # Lower is better (e.g. days of a conversion cycle): plan ÷ actual, so beating the plan
+    # is still > 100 %; an actual of zero gives no rate.
+    completion = (
+        _quotient(base_cents * 100, actual_cents)
+        if lower
+        else _quotient(actual_cents * 100, base_cents)
+    )
     if phasing.expected is None:
         expected_base = pace = status = None
     else:
         num, den = phasing.expected
+        if kind is not None and not kind.cumulative:
+            num = den = 1  # an average or latest level is expected in full from day one
         expected_base = Decimal(base_cents * num) / Decimal(100 * den)
-        pace = _quotient(actual_cents * 100 * den, base_cents * num)
+        pace = (
+            _quotient(base_cents * num * 100, actual_cents * den)
+            if lower
+            else _quotient(actual_cents * 100 * den, base_cents * num)
+        )
         rate = pace if phasing.is_open else completion
         status = status_for(rate, red_below=row.red_below, green_above=row.green_above)
-    if row.stretch == row.base:
+    if lower or row.stretch == row.base:
+        # Stretch ≥ Base cannot express a sprint below plan: no stretch progress.
         stretch_progress = None
     else:
         progress = (actual - row.base) / (row.stretch - row.base)
@@ -463,6 +502,7 @@ def _figures_for(
         for month, amount in months.items():
             into[month] = into.get(month, 0) + amount
     allocated = _children_base(rows)
+    kinds = metric_kinds({r.measure for r in rows if r.measure != Measure.REVENUE})
     phasings: dict[tuple, _Phasing] = {}
     result = {}
     for row in rows:
@@ -475,6 +515,7 @@ def _figures_for(
             cents.get(row.id, {}),
             allocated.get((row.owner_unit_id, row.period, row.measure)),
             phasing,
+            kinds.get(row.measure),
         )
     return result
 
@@ -502,6 +543,8 @@ def daily_actuals(target: Target, *, as_of: date) -> dict[date, Decimal]:
     end = min(as_of, target.period_end)
     if end < target.period_start:
         return {}
+    if target.measure.startswith(METRIC_PREFIX):
+        return metric_weekly_actuals(target, as_of=as_of)
     if target.measure not in ACTUAL_SOURCES:
         return {}
     credits, closure = Credit._meta.db_table, OrgUnitClosure._meta.db_table
@@ -595,6 +638,7 @@ def figures_what_if(target: Target, *, base: Decimal, stretch: Decimal, as_of: d
         start = min(row.quarter.start for row in rows)
         cents = _monthly_actual_cents(ids, rows, start=start, as_of=as_of)
         allocated = _children_base(rows)
+        kinds = metric_kinds({r.measure for r in rows if r.measure != Measure.REVENUE})
         row = by_id[target.pk]
         changed = row._replace(base=base, base_cents=int(base * 100), stretch=stretch)
 
@@ -603,7 +647,8 @@ def figures_what_if(target: Target, *, base: Decimal, stretch: Decimal, as_of: d
             alloc = allocated.get(key)
             if alloc is not None:
                 alloc += delta
-            return _figures(r, cents.get(r.id, {}), alloc, _Phasing.of(r.quarter, r.weights, as_of))
+            phasing = _Phasing.of(r.quarter, r.weights, as_of)
+            return _figures(r, cents.get(r.id, {}), alloc, phasing, kinds.get(r.measure))
 
         parent_row = by_id.get(parent.pk) if parent else None
         return WhatIf(

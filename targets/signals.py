@@ -10,3 +10,8 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 figures_recomputed = Signal()
+
+# `metric_values_changed(sender, metric_ids)`: counting weekly values of these process metrics
+# were written (manual entry confirmed, import, derivation), sent once committed; receivers
+# evaluate thresholds.
+metric_values_changed = Signal()

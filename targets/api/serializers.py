@@ -5,12 +5,25 @@ from __future__ import annotations
 from datetime import date
 from decimal import MAX_PREC, Context, Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from targets.models import Deal, DealSource, Measure, OrgUnit, Role, Target, TargetRevision, User
+from targets.metric_figures import metric_code
+from targets.models import (
+    Deal,
+    DealSource,
+    Measure,
+    Metric,
+    OrgUnit,
+    Role,
+    Target,
+    TargetRevision,
+    User,
+)
+from targets.models.targets import validate_measure as measure_check
 from targets.periods import PeriodError, Quarter
 
 STATUS_CHOICES = [("red", "red"), ("yellow", "yellow"), ("green", "green")]
@@ -232,7 +245,11 @@ class QuarterField(serializers.CharField):
 
 class TargetInputSerializer(serializers.Serializer):
     period = QuarterField()
-    measure = serializers.ChoiceField(choices=Measure.choices, default=Measure.REVENUE)
+    measure = serializers.CharField(
+        max_length=50,
+        default=Measure.REVENUE,
+        help_text="`revenue`, or `metric:<code>` for a target on a process metric.",
+    )
     owner_unit = serializers.PrimaryKeyRelatedField(
         queryset=OrgUnit.objects.all(), allow_null=True, required=False, default=None
     )
@@ -244,6 +261,18 @@ class TargetInputSerializer(serializers.Serializer):
     phasing = PhasingField(allow_null=True, required=False, default=None)
     base_bonus = MoneyInputField(allow_null=True, required=False, default=None)
     stretch_bonus = MoneyInputField(allow_null=True, required=False, default=None)
+
+    def validate_measure(self, value: str) -> str:
+        try:
+            measure_check(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+        code = metric_code(value)
+        if code is not None and not Metric.objects.filter(code=code).exists():
+            raise serializers.ValidationError(
+                _("No metric has the code %(code)s.") % {"code": code}
+            )
+        return value
 
     def validate(self, attrs):
         if (attrs.get("owner_unit") is None) == (attrs.get("owner_user") is None):

@@ -32,6 +32,9 @@ class Deal(models.Model):
     stage = models.CharField(_("stage"), max_length=60, blank=True)
     won = models.BooleanField(_("won"), default=False)
     close_date = models.DateField(_("close date"))
+    # When the source created the opportunity (Salesforce CreatedDate), when it says so:
+    # the start of the conversion cycle a derived metric measures.
+    source_created_at = models.DateField(_("created at source"), null=True, blank=True)
     source_modified_at = models.DateTimeField(_("last modified at source"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

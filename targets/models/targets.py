@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +20,20 @@ WEIGHT = {"max_digits": 7, "decimal_places": 6}
 
 
 class Measure(models.TextChoices):
+    """Built-in measures; a process metric is the measure `metric:<code>` (SPEC §3)."""
+
     REVENUE = "revenue", _("Revenue (won-deal amount, CNY)")
+
+
+_MEASURE_RE = re.compile(r"^metric:[-a-zA-Z0-9_]{1,32}$")
+
+
+def validate_measure(value: str) -> None:
+    if value == Measure.REVENUE or _MEASURE_RE.match(value or ""):
+        return
+    raise ValidationError(
+        _("A measure is 'revenue' or 'metric:<code>' of a process metric."), code="invalid"
+    )
 
 
 class Target(models.Model):
@@ -29,7 +44,7 @@ class Target(models.Model):
     period_start = models.DateField(_("period start"), editable=False)
     period_end = models.DateField(_("period end"), editable=False)
     measure = models.CharField(
-        _("measure"), max_length=20, choices=Measure.choices, default=Measure.REVENUE
+        _("measure"), max_length=50, default=Measure.REVENUE, validators=[validate_measure]
     )
     owner_unit = models.ForeignKey(
         OrgUnit,

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from targets.demo import DEMO_PASSWORD, demo_company_seed
+from targets.demo_metrics import demo_metrics_seed
 
 
 def _one_decimal(value) -> str:
@@ -41,6 +42,18 @@ class Command(BaseCommand):
                 "period": summary.last_closed_period,
                 "completion": _one_decimal(summary.average_rep_completion),
                 "volatility": _one_decimal(summary.regions_volatility),
+            }
+        )
+        metrics = demo_metrics_seed(today=timezone.localdate())
+        self.stdout.write(
+            _(
+                "Process metrics: %(metrics)s, %(values)s weekly values from %(activities)s "
+                "synced activities and imports."
+            )
+            % {
+                "metrics": metrics.metrics,
+                "values": metrics.values,
+                "activities": metrics.activities,
             }
         )
         self.stdout.write(

@@ -119,10 +119,14 @@ SUBJECT_PAGES = {
 
 
 def notice_link(notice: Notification) -> str:
-    """Where the notice leads: its proposal, flag or review, else its target, else nowhere."""
+    """Where the notice leads: its proposal, flag or review, else its target, else the rep's
+    weeks of the metric an alert is about, else nowhere."""
     page = SUBJECT_PAGES.get(notice.kind)
     if page and notice.subject_id:
         return reverse(page, args=[notice.subject_id])
     if notice.target_id:
         return reverse("target-page", args=[notice.target_id])
+    alert = notice.alert if notice.alert_id else None
+    if alert is not None and alert.metric_id:
+        return reverse("metric-page", args=[alert.metric_id]) + f"?user={alert.user_id}"
     return ""

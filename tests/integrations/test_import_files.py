@@ -34,9 +34,9 @@ def test_a_file_in_neither_utf8_nor_gbk_is_refused_and_writes_nothing(api, org, 
     assert OrgUnit.objects.count() == 6 and not Target.objects.exists()
 
 
-def test_a_kind_not_offered_yet_is_a_400(api, org):
+def test_an_unknown_kind_is_a_400(api, org):
     file = SimpleUploadedFile("m.csv", b"a,b\n1,2\n")
-    response = api(org.admin).post(URL, {"file": file, "kind": "metric_values"})
+    response = api(org.admin).post(URL, {"file": file, "kind": "opportunities"})
     assert response.status_code == 400
     assert "kind" in response.json()
 

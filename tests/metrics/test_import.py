@@ -140,3 +140,22 @@ def test_a_deal_file_may_carry_the_created_date_the_conversion_cycle_starts_from
     )
     response = api(org.admin).post(URL, {"file": bad, "kind": "deals"}, format="multipart")
     assert {e["field"] for e in response.json()["errors"]} == {"created_date"}
+
+
+def test_metric_values_are_an_import_kind_of_the_api_and_the_page(api, org):
+    """The import registry offers them: the API takes the kind, the page lists it with a template."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+    from django.urls import reverse
+
+    file = SimpleUploadedFile("m.csv", b"metric,username,week,value\nnope,alice,2025-W20,3\n")
+    response = api(org.admin).post(
+        "/api/v1/imports/", {"file": file, "kind": "metric_values", "dry_run": "true"}
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["failed"] == 1
+    client = Client()
+    client.force_login(org.admin)
+    template = client.get(reverse("import-template", args=["metric_values"]))
+    assert template.status_code == 200
+    assert template["Content-Disposition"].endswith('metric-values-template.xlsx"')

@@ -41,6 +41,7 @@ demo: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_reviews
 	$(PY) manage.py seed_demo_alerts
+	$(PY) manage.py seed_demo_integrations
 
 # Without REDIS_URL, Celery runs tasks inside the web process (settings), so the dev server is
 # web and worker at once. With REDIS_URL a real worker (with embedded beat) runs beside it and

@@ -70,7 +70,7 @@ class MetricForm(forms.Form):
         label=_("Key indicator (deviation trigger and alerts)"), required=False
     )
     warn_at = forms.DecimalField(
-        label=_("Warn at (% short of plan)"),
+        label=_("Warn at (short of plan, %)"),
         min_value=0,
         max_digits=7,
         decimal_places=2,
@@ -78,7 +78,7 @@ class MetricForm(forms.Form):
         help_text=_("A week this far worse than plan, in the bad direction, is flagged yellow."),
     )
     alert_at = forms.DecimalField(
-        label=_("Alert at (% short of plan)"),
+        label=_("Alert at (short of plan, %)"),
         min_value=0,
         max_digits=7,
         decimal_places=2,

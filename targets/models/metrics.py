@@ -88,10 +88,10 @@ class Metric(models.Model):
         help_text=_("Key metrics join the deviation trigger and raise threshold alerts."),
     )
     warn_at = models.DecimalField(
-        _("warn at (% short of plan)"), max_digits=7, decimal_places=2, null=True, blank=True
+        _("warn at (short of plan, %)"), max_digits=7, decimal_places=2, null=True, blank=True
     )
     alert_at = models.DecimalField(
-        _("alert at (% short of plan)"), max_digits=7, decimal_places=2, null=True, blank=True
+        _("alert at (short of plan, %)"), max_digits=7, decimal_places=2, null=True, blank=True
     )
     active = models.BooleanField(_("active"), default=True)
     derivation = models.CharField(

@@ -1,0 +1,61 @@
+"""The demo company's connections: where its Salesforce and ERP deals say they came from, with
+a run log each, so the dashboards show data freshness ("Salesforce: 3 min ago · ERP: failed
+2 h ago") and the admin has a connection to open, test and edit. Their settings point at no
+real system: a scheduled run fails until an admin enters real ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from targets.models import Deal
+
+from .models import Connection, ConnectionKind, RunKind, SyncRun
+from .services import connection_save, run_finish, run_start
+
+DEMO_NAMES = ("Salesforce", "ERP")
+
+
+@dataclass
+class DemoConnections:
+    created: int
+
+
+@transaction.atomic
+def demo_connections_seed(*, now: datetime) -> DemoConnections:
+    if Connection.objects.filter(name__in=DEMO_NAMES).exists():
+        return DemoConnections(created=0)
+    salesforce = connection_save(
+        kind=ConnectionKind.SALESFORCE,
+        name="Salesforce",
+        settings={"login_url": "https://login.salesforce.com", "api_version": "62.0"},
+    )
+    erp = connection_save(
+        kind=ConnectionKind.ERP,
+        name="ERP",
+        settings={"url": "https://erp.example.invalid/api/invoices", "page_param": "page"},
+    )
+    _logged_run(salesforce, finished=now - timedelta(minutes=3), error="")
+    _logged_run(
+        erp,
+        finished=now - timedelta(hours=2),
+        error=_("Could not reach the ERP: connection refused."),
+    )
+    return DemoConnections(created=2)
+
+
+def _logged_run(connection: Connection, *, finished: datetime, error: str) -> None:
+    fetched = Deal.objects.filter(source=connection.source).count() if not error else 0
+    run = run_start(kind=RunKind.SYNC, source=connection.source, connection=connection)
+    run_finish(run=run, fetched=fetched, failed=0, error=error)
+    # The demo's history: as if the run had finished then, not now.
+    SyncRun.objects.filter(pk=run.pk).update(
+        started_at=finished - timedelta(seconds=40), finished_at=finished
+    )
+    if error:
+        Connection.objects.filter(pk=connection.pk).update(last_error=error)
+    else:
+        Connection.objects.filter(pk=connection.pk).update(last_success_at=finished)

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
@@ -189,7 +188,8 @@ def recompute_soon() -> None:
     """
     from targets.tasks import recompute_figures
 
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    # The app's own setting, not Django's: it is what decides whether a worker would run it.
+    if recompute_figures.app.conf.task_always_eager:
         transaction.on_commit(lambda: recompute_figures.apply(), robust=True)
         return
     if cache.add(DEBOUNCE_KEY, 1, DEBOUNCE_SECONDS):

@@ -43,18 +43,23 @@ def importers_for(user: User) -> list[Importer]:
     return [i for i in IMPORTERS.values() if i.may_import(user)]
 
 
-def _deals(
-    *,
-    stream: IO[bytes],
-    size: int,
-    user: User,
-    dry_run: bool,
-    keep_good_rows: bool,
-    period: str | None = None,
-) -> ImportResult:
-    return deals_import(
-        stream=stream, size=size, user=user, dry_run=dry_run, keep_good_rows=keep_good_rows
-    )
+def _without_period(run: Callable[..., ImportResult]) -> Callable[..., ImportResult]:
+    """An import that needs no quarter, called as the registry calls every kind."""
+
+    def call(
+        *,
+        stream: IO[bytes],
+        size: int,
+        user: User,
+        dry_run: bool,
+        keep_good_rows: bool,
+        period: str | None = None,
+    ) -> ImportResult:
+        return run(
+            stream=stream, size=size, user=user, dry_run=dry_run, keep_good_rows=keep_good_rows
+        )
+
+    return call
 
 
 register(
@@ -65,7 +70,7 @@ register(
             "Columns: external_id, account, owner or owner_email, amount, close_date; "
             "optional stage, won, splits."
         ),
-        run=_deals,
+        run=_without_period(deals_import),
         may_import=access.can_manage_organisation,
         template=lambda user, period: import_templates.deals_template(),
     )
@@ -99,20 +104,6 @@ register(
 )
 
 
-def _metric_values(
-    *,
-    stream: IO[bytes],
-    size: int,
-    user: User,
-    dry_run: bool,
-    keep_good_rows: bool,
-    period: str | None = None,
-) -> ImportResult:
-    return metric_values_import(
-        stream=stream, size=size, user=user, dry_run=dry_run, keep_good_rows=keep_good_rows
-    )
-
-
 register(
     Importer(
         kind="metric_values",
@@ -120,7 +111,7 @@ register(
         help=_(
             "Weekly values per rep: metric (its code), username or e-mail, week (2025-W20), value."
         ),
-        run=_metric_values,
+        run=_without_period(metric_values_import),
         may_import=access.can_manage_organisation,
         template=lambda user, period: import_templates.metric_values_template(),
     )

@@ -77,26 +77,7 @@ class MetricSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Metric
-        fields = [
-            "id",
-            "code",
-            "name",
-            "name_en",
-            "category",
-            "unit",
-            "aggregation",
-            "direction",
-            "weekly_plan",
-            "key",
-            "warn_at",
-            "alert_at",
-            "active",
-            "derivation",
-            "record_type",
-            "field",
-            "field_to",
-            "filters",
-        ]
+        fields = ["id", *services.METRIC_FIELDS]
         # The service checks uniqueness and the database keeps it; no validator query.
         validators = []
 

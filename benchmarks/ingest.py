@@ -93,6 +93,8 @@ def _setup(url: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", "benchmark-only-not-secret")
+    # A throwaway key: the benchmark stores no real connection secrets.
+    os.environ.setdefault("SECRETS_KEY", "YmVuY2htYXJrLW9ubHktbm90LWEtc2VjcmV0LWtleSE=")
     # The recompute runs in this process, as it does in the worker that runs a sync.
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
     sys.path.insert(0, str(ROOT))

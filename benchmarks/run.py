@@ -97,6 +97,8 @@ def setup_django(url: str) -> None:
     # Production-like: with DEBUG on, Django keeps a log of every statement it runs.
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", "benchmark-only-not-secret")
+    # A throwaway key: the benchmark stores no real connection secrets.
+    os.environ.setdefault("SECRETS_KEY", "YmVuY2htYXJrLW9ubHktbm90LWEtc2VjcmV0LWtleSE=")
     sys.path.insert(0, str(ROOT))
     import django
     from django.core.management import call_command

@@ -12,6 +12,7 @@ amount and a `SystemModstamp` after every other record, as a user editing them w
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import re
 import socket
@@ -135,6 +136,7 @@ def app_for(org: Org):
 
 
 def _serve(port: int, rows: int, reps: int, base: datetime) -> None:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     make_server("127.0.0.1", port, app_for(Org(rows=rows, reps=reps, base=base))).serve_forever()
 
 

@@ -364,15 +364,43 @@ def render(report: Report) -> str:
         lines.append(
             f"| {stage.name} | {stage.rows:,} | {stage.seconds:.1f} s | {stage.rate:,.0f} |"
         )
+    sync = report.stage("Salesforce sync, end to end (HTTP)")
+    upload = report.stage("CSV import, end to end")
+    incremental = [s for s in report.stages if s.rows == 1_000]
+    ratio = base.seconds / write.seconds
+    goals = [
+        (
+            "end to end ≥ 20,000 rows/s: Salesforce over HTTP",
+            f"{sync.rate:,.0f}",
+            sync.rate >= 20_000,
+        ),
+        ("end to end ≥ 20,000 rows/s: CSV file", f"{upload.rate:,.0f}", upload.rate >= 20_000),
+        (
+            "write stage ≥ 50 % of the hand-written COPY baseline's speed",
+            f"{ratio:.0%}",
+            ratio >= 0.5,
+        ),
+        ("peak worker memory ≤ 300 MB", f"{report.peak_mb:.0f} MB", report.peak_mb <= 300),
+        *((f"{s.name} ≤ 5 s", f"{s.seconds:.1f} s", s.seconds <= 5) for s in incremental),
+    ]
     lines += [
         "",
-        f"- Write stage against the hand-written baseline: **{base.seconds / write.seconds:.0%}** "
-        "of the baseline's speed (goal ≥ 50 %); both credit the same amounts to the same reps, "
-        f"teams and months: **{'yes' if report.agree else 'NO'}** (asserted).",
-        f"- Peak memory of the process: **{report.sync_peak_mb:.0f} MB** after the Salesforce "
-        f"stages, **{report.peak_mb:.0f} MB** after all (goal ≤ 300 MB).",
-        "- The CSV import reads the file twice (a checking pass, then the writing pass), so "
-        "a bad row is reported before anything is written.",
+        "| goal | measured | met |",
+        "|---|---|---|",
+        *(f"| {goal} | {value} | {'yes' if met else '**no**'} |" for goal, value, met in goals),
+        "",
+        f"- The write stage and the baseline credit the same amounts to the same reps, teams and "
+        f"months: **{'yes' if report.agree else 'NO'}** (asserted).",
+        f"- Peak memory: {report.sync_peak_mb:.0f} MB after the Salesforce stages (which run "
+        f"first), {report.peak_mb:.0f} MB after all; the CSV import's duplicate-id check keeps "
+        "every id it has seen (about 100 bytes a row).",
+        "- The CSV import reads its file once: rows are checked and written a batch at a time, "
+        "and without `keep_good_rows` the whole file is one transaction, taken back at the end "
+        "if any row was bad.",
+        "- The Salesforce stage includes the fake org's own work (it builds and serialises every "
+        "page in a process of its own on the same cores), the full resync's sweep and the "
+        "recompute after the run.",
+        f"- Load average when the report was written: {os.getloadavg()[0]:.2f} (2 cores).",
         "",
     ]
     return "\n".join(lines)

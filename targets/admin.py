@@ -522,3 +522,7 @@ class DealRemovalAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["source", "removed_at"]
     search_fields = ["account", "external_id"]
+
+
+# Process metrics have pages of their own; the admin lists them (targets/admin_metrics.py).
+from targets import admin_metrics  # noqa: E402, F401

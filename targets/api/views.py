@@ -6,7 +6,7 @@ from datetime import date
 
 import django_filters
 from django import forms
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -201,6 +201,10 @@ class UserViewSet(viewsets.ModelViewSet):
 # Targets -----------------------------------------------------------------------------
 
 
+# Worst first: the order `?ordering=status` lists targets in.
+STATUS_RANK = ("red", "yellow", "green")
+
+
 class TargetFilter(django_filters.FilterSet):
     period = django_filters.CharFilter()
     owner_unit = IdFilter()
@@ -211,6 +215,15 @@ class TargetFilter(django_filters.FilterSet):
         help_text=gettext_lazy(
             "Targets with this status as of as_of, within one quarter: the period filter "
             "when given, else the quarter of as_of (default today)."
+        ),
+    )
+
+    ordering = django_filters.ChoiceFilter(
+        choices=[("status", "status"), ("-status", "-status")],
+        method="order_by_status",
+        help_text=gettext_lazy(
+            "Sort by status as of as_of: `status` worst first (red, yellow, green, then "
+            "targets without a status), `-status` best first."
         ),
     )
 
@@ -234,6 +247,33 @@ class TargetFilter(django_filters.FilterSet):
             return in_period.filter(snapshot__status=value)
         figures = figures_for(in_period, as_of=as_of)
         return in_period.filter(pk__in=[pk for pk, f in figures.items() if f.status == value])
+
+    def order_by_status(self, queryset, name, value):
+        """Worst first (`status`: red, yellow, green, then no status) or best first
+        (`-status`). The stored figures rank a target when they are for this very day and
+        newer than its last change; only the others are computed."""
+        as_of = _as_of(self.request)
+        stored = Q(snapshot__as_of=as_of, snapshot__computed_at__gte=F("updated_at"))
+        computed = figures_for(queryset.exclude(stored), as_of=as_of)
+        by_status: dict[str | None, list[int]] = {}
+        for pk, figures in computed.items():
+            by_status.setdefault(figures.status, []).append(pk)
+        rank = Case(
+            *(
+                When(stored & Q(snapshot__status=state), then=Value(n))
+                for n, state in enumerate(STATUS_RANK)
+            ),
+            *(
+                When(pk__in=by_status[state], then=Value(n))
+                for n, state in enumerate(STATUS_RANK)
+                if by_status.get(state)
+            ),
+            default=Value(len(STATUS_RANK)),
+        )
+        worst_first = value == "status"
+        return queryset.annotate(status_rank=rank).order_by(
+            "status_rank" if worst_first else "-status_rank", "period_start", "pk"
+        )
 
 
 @extend_schema_view(

@@ -97,3 +97,37 @@ def test_the_schema_says_which_quarter_status_looks_at(api, org):
     status = next(p for p in parameters if p["name"] == "status")
     # In whichever language the schema is served: it names both parameters it depends on.
     assert "period" in status["description"] and "as_of" in status["description"]
+
+
+def ordered(response) -> list[int]:
+    assert response.status_code == 200, response.content
+    return [t["id"] for t in response.json()["results"]]
+
+
+def test_ordering_by_status_puts_the_worst_first_or_last(api, org):
+    q2 = make_quarter(org, "2025Q2")
+    client = api(org.director)
+    query = {"period": "2025Q2", "as_of": "2025-06-30"}
+    worst_first = client.get("/api/v1/targets/", {**query, "ordering": "status"})
+    assert ordered(worst_first) == [q2["alice"].pk, q2["east1"].pk, q2["bob"].pk]
+    best_first = client.get("/api/v1/targets/", {**query, "ordering": "-status"})
+    assert ordered(best_first) == [q2["bob"].pk, q2["east1"].pk, q2["alice"].pk]
+    with_filter = client.get("/api/v1/targets/", {**query, "ordering": "status", "status": "red"})
+    assert ordered(with_filter) == [q2["alice"].pk]
+    assert client.get("/api/v1/targets/", {**query, "ordering": "owner"}).status_code == 400
+
+
+def test_ordering_by_status_reads_the_stored_figures_of_today(api, org, in_may_2025):
+    from targets.models import FigureSnapshot
+    from targets.recompute import figures_recompute
+
+    q2 = make_quarter(org, "2025Q2")
+    figures_recompute(as_of=date(2025, 5, 20))
+    assert FigureSnapshot.objects.count() == 3
+    # The stored rows answer: what they say decides the order, with no figures computed.
+    FigureSnapshot.objects.filter(target=q2["bob"]).update(status="red")
+    FigureSnapshot.objects.filter(target=q2["alice"]).update(status="green")
+    FigureSnapshot.objects.filter(target=q2["east1"]).update(status="yellow")
+    client = api(org.director)
+    response = client.get("/api/v1/targets/", {"period": "2025Q2", "ordering": "status"})
+    assert ordered(response) == [q2["bob"].pk, q2["east1"].pk, q2["alice"].pk]

@@ -57,7 +57,6 @@ class Stage:
     name: str
     rows: int
     seconds: float
-    detail: str = ""
 
     @property
     def rate(self) -> float:
@@ -233,11 +232,10 @@ def _credit_totals(source: str, prefix: str) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _timed(name: str, rows: int, work, detail: str = "") -> Stage:
+def _timed(name: str, rows: int, work) -> Stage:
     started = time.perf_counter()
-    outcome = work()
-    del outcome
-    stage = Stage(name, rows, time.perf_counter() - started, detail)
+    work()
+    stage = Stage(name, rows, time.perf_counter() - started)
     print(f"{name}: {rows:,} rows in {stage.seconds:.1f} s = {stage.rate:,.0f} rows/s", flush=True)
     return stage
 

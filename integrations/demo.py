@@ -55,7 +55,5 @@ def _logged_run(connection: Connection, *, finished: datetime, error: str) -> No
     SyncRun.objects.filter(pk=run.pk).update(
         started_at=finished - timedelta(seconds=40), finished_at=finished
     )
-    if error:
-        Connection.objects.filter(pk=connection.pk).update(last_error=error)
-    else:
+    if not error:  # run_finish recorded the error; the success time follows the run's
         Connection.objects.filter(pk=connection.pk).update(last_success_at=finished)

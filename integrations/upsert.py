@@ -121,6 +121,7 @@ def deals_bulk_upsert(
 
 
 STAGE = "integrations_deal_stage"
+# Named as the deal's columns: the staged rows are inserted column for column.
 STAGE_COLUMNS = (
     "external_id",
     "account",
@@ -144,11 +145,10 @@ def _upsert_batch(*, source: str, batch: list[DealRecord]) -> tuple[int, int, li
         _stage_load(cursor, records)
         columns = [Deal._meta.get_field(name).column for name in UPDATED_FIELDS]
         updates = ", ".join(f"{column} = excluded.{column}" for column in columns)
+        staged = ", ".join(STAGE_COLUMNS)
         cursor.execute(
-            f"INSERT INTO {Deal._meta.db_table} (source, external_id, account, owner_id, amount, "
-            "stage, won, close_date, source_created_at, source_modified_at, created_at, "
-            "updated_at) SELECT %s, external_id, account, owner_id, amount, stage, won, "
-            f"close_date, source_created_at, source_modified_at, %s, %s FROM {STAGE} WHERE true "
+            f"INSERT INTO {Deal._meta.db_table} (source, {staged}, created_at, updated_at) "
+            f"SELECT %s, {staged}, %s, %s FROM {STAGE} WHERE true "
             "ON CONFLICT (source, external_id) DO UPDATE SET "
             f"{updates} RETURNING id, external_id, created_at = %s",
             [source, now, now, now],

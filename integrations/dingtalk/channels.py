@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from alerts.messages import notice_link, notice_text, notice_title
+from alerts.channels import notice_render
 from alerts.models import Notification
 from integrations.models import Connection, ConnectionKind
 
@@ -35,28 +33,29 @@ def _connection(needs: str, *, secret: bool) -> Connection | None:
 
 
 def _rendered(notification: Notification) -> tuple[str, str, str, str]:
-    """Title, markdown body, button text and link, in the recipient's language."""
-    language = notification.recipient.language or settings.LANGUAGE_CODE
-    with translation.override(language):
-        title = str(notice_title(notification))
-        text = str(notice_text(notification))
-        path = notice_link(notification) or reverse("inbox")
+    """Title, markdown body, button text and link, in the recipient's language (rendered
+    as every channel renders a notice)."""
+    notice = notice_render(notification)
+    with translation.override(notice.language):
         button = _("Open in TargetPilot")
-    body = f"### {title}\n\n{text}" if text else f"### {title}"
-    return title, body, button, settings.SITE_URL + path
+    body = f"### {notice.title}\n\n{notice.text}" if notice.text else f"### {notice.title}"
+    return notice.title, body, button, notice.link
 
 
-def work_notice_message(notification: Notification) -> dict[str, Any]:
-    title, body, button, url = _rendered(notification)
+def _action_card(title: str, markdown: str, button: str, url: str) -> dict[str, Any]:
     return {
         "msgtype": "action_card",
         "action_card": {
             "title": title,
-            "markdown": body,
+            "markdown": markdown,
             "single_title": button,
             "single_url": url,
         },
     }
+
+
+def work_notice_message(notification: Notification) -> dict[str, Any]:
+    return _action_card(*_rendered(notification))
 
 
 def robot_message(notification: Notification) -> dict[str, Any]:
@@ -103,15 +102,7 @@ def deliver_work_notice_digest(digest) -> bool:
         button = _("Open in TargetPilot")
     DingTalkClient(connection).work_notice_send(
         userids=[userid],
-        msg={
-            "msgtype": "action_card",
-            "action_card": {
-                "title": digest.title,
-                "markdown": "\n".join(lines),
-                "single_title": button,
-                "single_url": digest.link,
-            },
-        },
+        msg=_action_card(digest.title, "\n".join(lines), button, digest.link),
     )
     return True
 

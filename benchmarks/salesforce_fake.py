@@ -11,13 +11,13 @@ amount and a `SystemModstamp` after every other record, as a user editing them w
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing
 import re
 import socket
 from datetime import UTC, date, datetime, timedelta
 
+import orjson
 from werkzeug import Request, Response
 from werkzeug.serving import make_server
 
@@ -85,7 +85,7 @@ class Org:
 
 
 def _json(body, status: int = 200) -> Response:
-    response = Response(json.dumps(body, ensure_ascii=False), status, mimetype="application/json")
+    response = Response(orjson.dumps(body), status, mimetype="application/json")
     response.headers["Sforce-Limit-Info"] = "api-usage=1/1000000"
     return response
 

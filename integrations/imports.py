@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import IO, Any
 
 from django.db import transaction
@@ -21,9 +22,10 @@ from targets.models import Deal, DealSource, User
 
 from .files import FileRejected, Table, check_size, open_tables
 from .models import RunKind
-from .records import RowError, check_rows, normalise_header
+from .read_ahead import read_ahead
+from .records import People, RowError, check_rows, normalise_header
 from .services import run_finish, run_start
-from .upsert import deals_bulk_upsert
+from .upsert import BATCH_SIZE, deals_bulk_upsert
 
 
 @dataclass
@@ -130,21 +132,35 @@ def _import_file(stream: IO[bytes], *, user: User | None, keep_good_rows: bool) 
     errors: list[RowError] = []
     unmapped: list[str] = []
 
-    def good(rows):
-        for checked in check_rows(rows):
+    def good_batches(rows, people):
+        batch = []
+        for checked in check_rows(rows, people):
             result.rows += 1
             if checked.record is not None:
-                yield checked.record
+                batch.append(checked.record)
+                if len(batch) == BATCH_SIZE:
+                    yield batch
+                    batch = []
                 continue
             result.failed += 1
             errors.extend(checked.errors)
             if checked.unmapped_owner:
                 unmapped.append(checked.unmapped_owner)
+        if batch:
+            yield batch
 
     def write(run):
-        with _open_rows(stream) as (encoding, rows):
+        # The file is read and checked a batch ahead, in a thread, while the last batch is
+        # written: the check needs no query once every user's id and e-mail is at hand.
+        people = People.everyone()
+        with (
+            _open_rows(stream) as (encoding, rows),
+            read_ahead(good_batches(rows, people)) as batches,
+        ):
             result.encoding = encoding
-            written = deals_bulk_upsert(source=DealSource.CSV, records=good(rows), run=run)
+            written = deals_bulk_upsert(
+                source=DealSource.CSV, records=chain.from_iterable(batches), run=run
+            )
         result.created, result.updated = written.created, written.updated
         if result.failed and not keep_good_rows:
             raise _BadFile

@@ -66,45 +66,71 @@ def normalise_header(names: Iterable[Any]) -> list[str | None]:
     return [COLUMN_OF.get(str(n or "").strip().lower()) for n in names]
 
 
-def check_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> Iterator[Checked]:
-    """Validate `(row number, raw fields)` pairs, streaming, a batch at a time."""
+def check_rows(
+    rows: Iterable[tuple[int, dict[str, Any]]], people: People | None = None
+) -> Iterator[Checked]:
+    """Validate `(row number, raw fields)` pairs, streaming. Without `people`, the users the
+    rows name are looked up a batch at a time; with it (`People.everyone()`) no query is
+    made, so the rows can be checked in a thread that must not use the database."""
     seen: dict[str, int] = {}
+    if people is not None:
+        for number, raw in rows:
+            yield _check(number, raw, people, seen)
+        return
     iterator = iter(rows)
     while batch := list(islice(iterator, BATCH_SIZE)):
-        people = _people_for(raw for _number, raw in batch)
+        batch_people = People.named_in(raw for _number, raw in batch)
         for number, raw in batch:
-            yield _check(number, raw, people, seen)
+            yield _check(number, raw, batch_people, seen)
 
 
-class _People:
+class People:
+    """Users by id, and by lower-cased e-mail (None when two users share it)."""
+
     def __init__(self, ids: set[int], emails: dict[str, int | None]) -> None:
         self.ids = ids
-        self.emails = emails  # lower-cased e-mail → id, None when two users share it
+        self.emails = emails
 
-
-def _people_for(raws: Iterable[dict[str, Any]]) -> _People:
-    ids: set[int] = set()
-    emails: set[str] = set()
-    for raw in raws:
-        for ref in [raw.get("owner"), *(_split_users(raw.get("splits")))]:
-            as_id = _as_id(ref)
-            if as_id is not None:
-                ids.add(as_id)
-            elif isinstance(ref, str) and "@" in ref:
-                emails.add(ref.strip().lower())
-        email = raw.get("owner_email")
-        if isinstance(email, str) and email.strip():
-            emails.add(email.strip().lower())
-    found_ids = set(User.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
-    by_email: dict[str, int | None] = {}
-    if emails:
-        for pk, email in (
-            User.objects.annotate(email_lower=Lower("email"))
-            .filter(email_lower__in=emails)
-            .values_list("pk", "email_lower")
+    @classmethod
+    def everyone(cls) -> People:
+        """Every user, in one query: for a large file, cheaper than a query per batch."""
+        ids: set[int] = set()
+        by_email: dict[str, int | None] = {}
+        for pk, email in User.objects.annotate(email_lower=Lower("email")).values_list(
+            "pk", "email_lower"
         ):
-            by_email[email] = None if email in by_email else pk
-    return _People(found_ids, by_email)
+            ids.add(pk)
+            if email:
+                by_email[email] = None if email in by_email else pk
+        return cls(ids, by_email)
+
+    @classmethod
+    def named_in(cls, raws: Iterable[dict[str, Any]]) -> People:
+        """The users `raws` name as owners or split users, in at most two queries."""
+        ids: set[int] = set()
+        emails: set[str] = set()
+        for raw in raws:
+            for ref in [raw.get("owner"), *(_split_users(raw.get("splits")))]:
+                as_id = _as_id(ref)
+                if as_id is not None:
+                    ids.add(as_id)
+                elif isinstance(ref, str) and "@" in ref:
+                    emails.add(ref.strip().lower())
+            email = raw.get("owner_email")
+            if isinstance(email, str) and email.strip():
+                emails.add(email.strip().lower())
+        found_ids = (
+            set(User.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+        )
+        by_email: dict[str, int | None] = {}
+        if emails:
+            for pk, email in (
+                User.objects.annotate(email_lower=Lower("email"))
+                .filter(email_lower__in=emails)
+                .values_list("pk", "email_lower")
+            ):
+                by_email[email] = None if email in by_email else pk
+        return cls(found_ids, by_email)
 
 
 def _split_users(splits: Any) -> list[Any]:
@@ -127,7 +153,7 @@ def _as_id(value: Any) -> int | None:
     return None
 
 
-def _resolve(ref: Any, people: _People) -> int | str | None:
+def _resolve(ref: Any, people: People) -> int | str | None:
     """A user id, or a message why not."""
     as_id = _as_id(ref)
     if as_id is not None:
@@ -142,7 +168,7 @@ def _resolve(ref: Any, people: _People) -> int | str | None:
     return None
 
 
-def _check(number: int, raw: dict[str, Any], people: _People, seen: dict[str, int]) -> Checked:
+def _check(number: int, raw: dict[str, Any], people: People, seen: dict[str, int]) -> Checked:
     errors: list[RowError] = []
 
     def bad(field: str, message: str) -> None:
@@ -222,7 +248,7 @@ def _check(number: int, raw: dict[str, Any], people: _People, seen: dict[str, in
     )
 
 
-def _splits(value: Any, people: _People, bad) -> tuple[tuple[int, Decimal], ...] | None:
+def _splits(value: Any, people: People, bad) -> tuple[tuple[int, Decimal], ...] | None:
     if value in (None, "", []):
         return None
     pairs: list[tuple[Any, Any]] = []

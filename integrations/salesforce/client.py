@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 import requests
 from django.conf import settings
 
@@ -173,7 +174,7 @@ class SalesforceClient:
 
     def get_json(self, url: str) -> dict[str, Any]:
         response = self._send("GET", url)
-        return response.json()
+        return orjson.loads(response.content)
 
     def _data_url(self) -> str:
         if not self.access_token:

@@ -17,7 +17,6 @@ removed at the end (a full resync, which itself may span several runs).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -34,6 +33,7 @@ from targets.models import Deal, Role, User
 from targets.money import MAX_AMOUNT
 from targets.services import deals_remove
 
+from ..read_ahead import read_ahead
 from .client import SalesforceClient
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def soql_datetime(value: datetime) -> str:
 
 def parse_datetime(value: str) -> datetime:
     """Salesforce writes `2025-05-01T10:00:00.000+0000`."""
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+    return datetime.fromisoformat(value)
 
 
 @dataclass
@@ -92,38 +92,49 @@ def salesforce_sync(*, connection: Connection, run: SyncRun, client: SalesforceC
         state.resync_kept = []
         state.save(update_fields=["resync_since", "watermark", "resync_kept"])
     watermark = state.watermark.replace(microsecond=0) if state.watermark else None
-    mapping = _Owners(connection.settings.get("owner_mapping") or {})
-    for page in client.query_pages(soql(watermark), include_deleted=True):
-        if not page.records:
-            continue
-        outcome = map_page(page.records, mapping)
-        if state.resync_since is None:
-            outcome.records = _changed(connection.source, outcome.records)
-        last_stamp = parse_datetime(page.records[-1]["SystemModstamp"])
-        with transaction.atomic():
-            lease_keep(run=run)
-            deals_bulk_upsert(source=connection.source, records=outcome.records, run=run)
-            removed = deals_remove(
-                source=connection.source, external_ids=outcome.deleted, reason=REMOVED_REASON
-            )
-            run.fetched += len(page.records)
-            run.failed += len(outcome.failed_ids)
-            run.deleted += removed
-            run.unmapped_owners = sorted(set(run.unmapped_owners) | outcome.unmapped)
-            SyncRun.objects.filter(pk=run.pk).update(
-                fetched=run.fetched,
-                failed=run.failed,
-                deleted=run.deleted,
-                unmapped_owners=run.unmapped_owners,
-            )
-            state.watermark = last_stamp
-            fields = ["watermark"]
-            if state.resync_since is not None and outcome.failed_ids:
-                state.resync_kept = [*state.resync_kept, *outcome.failed_ids]
-                fields.append("resync_kept")
-            state.save(update_fields=fields)
+    owners = _Owners(connection.settings.get("owner_mapping") or {})
+    # The next page is fetched and mapped while this one is written (read_ahead.py).
+    mapped = (
+        (page, map_page(page.records, owners))
+        for page in client.query_pages(soql(watermark), include_deleted=True)
+        if page.records
+    )
+    with read_ahead(mapped) as pages:
+        for page, outcome in pages:
+            _write_page(connection=connection, run=run, state=state, page=page, outcome=outcome)
     if state.resync_since is not None:
         _sweep(connection=connection, run=run, state=state)
+
+
+def _write_page(
+    *, connection: Connection, run: SyncRun, state: SyncState, page, outcome: PageOutcome
+) -> None:
+    """One page, one transaction: deals, deletions, counts, watermark and lease."""
+    if state.resync_since is None:
+        outcome.records = _changed(connection.source, outcome.records)
+    last_stamp = parse_datetime(page.records[-1]["SystemModstamp"])
+    with transaction.atomic():
+        lease_keep(run=run)
+        deals_bulk_upsert(source=connection.source, records=outcome.records, run=run)
+        removed = deals_remove(
+            source=connection.source, external_ids=outcome.deleted, reason=REMOVED_REASON
+        )
+        run.fetched += len(page.records)
+        run.failed += len(outcome.failed_ids)
+        run.deleted += removed
+        run.unmapped_owners = sorted(set(run.unmapped_owners) | outcome.unmapped)
+        SyncRun.objects.filter(pk=run.pk).update(
+            fetched=run.fetched,
+            failed=run.failed,
+            deleted=run.deleted,
+            unmapped_owners=run.unmapped_owners,
+        )
+        state.watermark = last_stamp
+        fields = ["watermark"]
+        if state.resync_since is not None and outcome.failed_ids:
+            state.resync_kept = [*state.resync_kept, *outcome.failed_ids]
+            fields.append("resync_kept")
+        state.save(update_fields=fields)
 
 
 def _sweep(*, connection: Connection, run: SyncRun, state: SyncState) -> None:
@@ -159,40 +170,34 @@ def _changed(source: str, records: list[DealRecord]) -> list[DealRecord]:
 
 class _Owners:
     """Salesforce owners → active reps: the connection's `owner_mapping` (Salesforce user id
-    or e-mail → username) first, then the owner's e-mail, case-insensitively."""
+    or e-mail → username) first, then the owner's e-mail, case-insensitively.
+
+    Every rep is read once, when the run starts (two queries): pages are then mapped without
+    the database, a page ahead of the one being written."""
 
     def __init__(self, mapping: dict[str, str]) -> None:
         self.mapping = {str(k).strip().lower(): str(v).strip() for k, v in mapping.items()}
-
-    def resolve(self, rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], int]:
-        """(owner id, e-mail) → user id for the rows of one page, in two queries."""
-        keys = {(r.get("OwnerId") or "", _owner_email(r)) for r in rows}
         reps = User.objects.filter(
             is_active=True, team__isnull=False, role_assignments__role=Role.REP
         )
-        usernames = {
-            self.mapping.get(owner_id.lower()) or self.mapping.get(email)
-            for owner_id, email in keys
-        } - {None}
-        by_username = dict(
-            reps.filter(username__in=usernames).values_list("username", "pk").distinct()
+        self.by_username = dict(
+            reps.filter(username__in=set(self.mapping.values()))
+            .values_list("username", "pk")
+            .distinct()
         )
-        emails = {email for _owner_id, email in keys if email}
-        by_email: dict[str, int | None] = {}
+        self.by_email: dict[str, int | None] = {}
         for pk, email in (
             reps.annotate(email_lower=Lower("email"))
-            .filter(email_lower__in=emails)
+            .exclude(email="")
             .values_list("pk", "email_lower")
             .distinct()
         ):
-            by_email[email] = None if email in by_email else pk  # shared e-mail: ambiguous
-        resolved: dict[tuple[str, str], int] = {}
-        for owner_id, email in keys:
-            username = self.mapping.get(owner_id.lower()) or self.mapping.get(email)
-            user_id = by_username.get(username) if username else by_email.get(email)
-            if user_id is not None:
-                resolved[(owner_id, email)] = user_id
-        return resolved
+            # A shared e-mail is ambiguous: it maps to nobody.
+            self.by_email[email] = None if email in self.by_email else pk
+
+    def rep_for(self, owner_id: str, email: str) -> int | None:
+        username = self.mapping.get(owner_id.lower()) or self.mapping.get(email)
+        return self.by_username.get(username) if username else self.by_email.get(email)
 
 
 def _owner_email(row: dict[str, Any]) -> str:
@@ -201,7 +206,8 @@ def _owner_email(row: dict[str, Any]) -> str:
 
 
 def map_page(rows: list[dict[str, Any]], owners: _Owners) -> PageOutcome:
-    """Records to write, ids to remove, and the rows that fail (never silently dropped)."""
+    """Records to write, ids to remove, and the rows that fail (never silently dropped).
+    Makes no query."""
     outcome = PageOutcome()
     live = []
     for row in rows:
@@ -209,10 +215,8 @@ def map_page(rows: list[dict[str, Any]], owners: _Owners) -> PageOutcome:
             outcome.deleted.append(row["Id"])
         else:
             live.append(row)
-    resolved = owners.resolve(live)
     for row in live:
-        key = (row.get("OwnerId") or "", _owner_email(row))
-        owner_id = resolved.get(key)
+        owner_id = owners.rep_for(row.get("OwnerId") or "", _owner_email(row))
         if owner_id is None:
             outcome.unmapped.add(_owner_label(row))
             outcome.failed_ids.append(row["Id"])

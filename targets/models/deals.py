@@ -38,6 +38,7 @@ class Deal(models.Model):
     source_modified_at = models.DateTimeField(_("last modified at source"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        db_index=False,  # a partial index in Meta: synced deals never have one
         verbose_name=_("entered by"),
         null=True,
         blank=True,
@@ -46,6 +47,7 @@ class Deal(models.Model):
     )
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        db_index=False,  # a partial index in Meta: synced deals never have one
         verbose_name=_("confirmed by"),
         null=True,
         blank=True,
@@ -69,6 +71,19 @@ class Deal(models.Model):
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="deal_amount_not_negative"),
         ]
+        # Only manual deals have these: a bulk sync writes no entry to either index.
+        indexes = [
+            models.Index(
+                fields=["created_by"],
+                condition=Q(created_by__isnull=False),
+                name="deal_created_by_idx",
+            ),
+            models.Index(
+                fields=["confirmed_by"],
+                condition=Q(confirmed_by__isnull=False),
+                name="deal_confirmed_by_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account} ({self.get_source_display()} {self.external_id})"
@@ -91,7 +106,13 @@ class Credit(models.Model):
     """
 
     deal = models.ForeignKey(
-        Deal, verbose_name=_("deal"), on_delete=models.CASCADE, related_name="credits"
+        Deal,
+        verbose_name=_("deal"),
+        on_delete=models.CASCADE,
+        related_name="credits",
+        # credit_one_per_rep_per_deal (deal, user) serves lookups by deal: a second index
+        # would only slow every bulk write.
+        db_index=False,
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

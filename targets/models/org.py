@@ -203,3 +203,16 @@ def team_on(*, user: OuterRef, day: OuterRef) -> Subquery:
         .order_by("valid_from")
         .values("team")[:1]
     )
+
+
+def team_on_sql(*, user: str, day: str) -> str:
+    """`team_on` as SQL text, for a raw statement whose rows are not a model's (the bulk
+    write's one-statement upsert): `user` and `day` are column expressions. The same rule;
+    tests/targets/test_team_on.py holds the two to the same answers."""
+    table = TeamMembership._meta.db_table
+    return (
+        f"(SELECT membership.team_id FROM {table} membership "
+        f"WHERE membership.user_id = {user} "
+        f"AND (membership.valid_to IS NULL OR membership.valid_to >= {day}) "
+        "ORDER BY membership.valid_from LIMIT 1)"
+    )

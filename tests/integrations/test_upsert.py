@@ -123,10 +123,12 @@ def test_the_number_of_statements_is_fixed_per_batch(org):
     one_batch_small = _queries_for([record(i, org.alice) for i in range(3)], 50)
     one_batch_large = _queries_for([record(i, org.alice) for i in range(100, 150)], 50)
     assert one_batch_small == one_batch_large
-    # Updating adds a read (the credits of shared deals to keep) and the old credits' delete.
+    # Updating adds a read (the credits of shared deals to keep) and the old credits' delete;
+    # on PostgreSQL also the credits' insert, which for new deals is part of the deals' one.
     updating_small = _queries_for([record(i, org.bob) for i in range(3)], 50)
     updating_large = _queries_for([record(i, org.bob) for i in range(100, 150)], 50)
-    assert updating_small == updating_large == one_batch_small + 2
+    extra = 3 if connection.vendor == "postgresql" else 2
+    assert updating_small == updating_large == one_batch_small + extra
     two_batches = _queries_for([record(i, org.alice) for i in range(300, 400)], 50)
     assert two_batches == 2 * one_batch_small
 

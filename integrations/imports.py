@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import IO, Any
 
 from django.db import transaction
@@ -25,7 +24,7 @@ from .models import RunKind
 from .read_ahead import read_ahead
 from .records import People, RowError, check_rows, normalise_header
 from .services import run_finish, run_start
-from .upsert import BATCH_SIZE, deals_bulk_upsert
+from .upsert import BATCH_SIZE, Batch, deals_bulk_upsert
 
 
 @dataclass
@@ -139,7 +138,7 @@ def _import_file(stream: IO[bytes], *, user: User | None, keep_good_rows: bool) 
             if checked.record is not None:
                 batch.append(checked.record)
                 if len(batch) == BATCH_SIZE:
-                    yield batch
+                    yield Batch(batch)
                     batch = []
                 continue
             result.failed += 1
@@ -147,7 +146,7 @@ def _import_file(stream: IO[bytes], *, user: User | None, keep_good_rows: bool) 
             if checked.unmapped_owner:
                 unmapped.append(checked.unmapped_owner)
         if batch:
-            yield batch
+            yield Batch(batch)
 
     def write(run):
         # The file is read and checked a batch ahead, in a thread, while the last batch is
@@ -158,9 +157,7 @@ def _import_file(stream: IO[bytes], *, user: User | None, keep_good_rows: bool) 
             read_ahead(good_batches(rows, people)) as batches,
         ):
             result.encoding = encoding
-            written = deals_bulk_upsert(
-                source=DealSource.CSV, records=chain.from_iterable(batches), run=run
-            )
+            written = deals_bulk_upsert(source=DealSource.CSV, batches=batches, run=run)
         result.created, result.updated = written.created, written.updated
         if result.failed and not keep_good_rows:
             raise _BadFile

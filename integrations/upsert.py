@@ -93,14 +93,29 @@ def _batches(records: Iterable[DealRecord], size: int) -> Iterator[list[DealReco
         yield batch
 
 
+class Batch:
+    """Records ready to write: the last record of each external id (one statement cannot
+    touch a row twice; the last wins, as it would have had the records come one after
+    another) and their rows as `COPY` text. Made without the database, so a thread reading
+    ahead can make the next batch while this one is written."""
+
+    __slots__ = ("copy_text", "records")
+
+    def __init__(self, records: Iterable[DealRecord]) -> None:
+        self.records = list({record.external_id: record for record in records}.values())
+        self.copy_text = _copy_text(self.records)
+
+
 def deals_bulk_upsert(
     *,
     source: str,
-    records: Iterable[DealRecord],
+    records: Iterable[DealRecord] = (),
+    batches: Iterable[Batch] | None = None,
     run: SyncRun | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> UpsertResult:
-    """Create or update `records` of `source` by external id, with their credits.
+    """Create or update `records` (or the records of `batches`) of `source` by external id,
+    with their credits.
 
     Idempotent: the same records again update the same deals and leave the same credits.
     `records` may be a generator: it is consumed one batch at a time, each batch committed
@@ -109,8 +124,12 @@ def deals_bulk_upsert(
     """
     if source not in DealSource.values or source == DealSource.MANUAL:
         raise field_error("source", _("Unknown source '%(source)s'.") % {"source": source})
+    if batches is None:
+        batches = (Batch(chunk) for chunk in _batches(records, batch_size))
     result = UpsertResult()
-    for batch in _batches(records, batch_size):
+    for batch in batches:
+        if not batch.records:
+            continue
         created, updated = _upsert_batch(source=source, batch=batch)
         result.created += created
         result.updated += updated
@@ -138,13 +157,11 @@ STAGE_COLUMNS = (
 
 
 @transaction.atomic
-def _upsert_batch(*, source: str, batch: list[DealRecord]) -> tuple[int, int]:
-    # One statement cannot touch a row twice (ON CONFLICT refuses it): the last record of
-    # an external id wins, as it would have had the records come one after another.
-    records = list({record.external_id: record for record in batch}.values())
+def _upsert_batch(*, source: str, batch: Batch) -> tuple[int, int]:
+    records = batch.records
     with_splits = [r.external_id for r in records if r.splits is not None]
     with connection.cursor() as cursor:
-        _stage_load(cursor, records)
+        _stage_load(cursor, batch)
         returned = _write_deals(cursor, source=source, with_splits=with_splits)
     existing = [pk for pk, new in returned if not new]
     own_splits = {pk for pk, _new in returned} if with_splits else set()
@@ -240,7 +257,7 @@ def _month_start(day: str) -> str:
     return f"date({day}, 'start of month')"
 
 
-def _stage_load(cursor, records: list[DealRecord]) -> None:
+def _stage_load(cursor, batch: Batch) -> None:
     """The batch into the session's staging table, emptied first.
 
     No key on it: the batch's external ids are distinct already. Emptied by TRUNCATE on
@@ -256,7 +273,25 @@ def _stage_load(cursor, records: list[DealRecord]) -> None:
         + (" ON COMMIT DELETE ROWS" if postgres else "")
     )
     cursor.execute(f"{'TRUNCATE' if postgres else 'DELETE FROM'} {STAGE}")
-    rows = [
+    columns = ", ".join(STAGE_COLUMNS)
+    if postgres:
+        # COPY: one round trip and no per-row parsing of SQL. The csv module writes None as
+        # an empty field, which COPY reads as NULL except in the FORCE_NOT_NULL columns.
+        cursor.cursor.copy_expert(
+            f"COPY {STAGE} ({columns}) FROM STDIN WITH (FORMAT csv, "
+            "FORCE_NOT_NULL (external_id, account, stage))",
+            io.StringIO(batch.copy_text),
+        )
+    else:
+        cursor.executemany(
+            f"INSERT INTO {STAGE} ({columns}) VALUES ({', '.join(['%s'] * len(STAGE_COLUMNS))})",
+            [(*row[:3], str(row[3]), *row[4:]) for row in _stage_rows(batch.records)],
+        )
+
+
+def _stage_rows(records: list[DealRecord]) -> list[tuple]:
+    """The records as the staging table's rows (STAGE_COLUMNS), amounts in whole cents."""
+    return [
         (
             r.external_id,
             r.account,
@@ -270,23 +305,12 @@ def _stage_load(cursor, records: list[DealRecord]) -> None:
         )
         for r in records
     ]
-    columns = ", ".join(STAGE_COLUMNS)
-    if postgres:
-        # COPY: one round trip and no per-row parsing of SQL. The csv module writes None as
-        # an empty field, which COPY reads as NULL except in the FORCE_NOT_NULL columns.
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(rows)
-        buffer.seek(0)
-        cursor.cursor.copy_expert(
-            f"COPY {STAGE} ({columns}) FROM STDIN WITH (FORMAT csv, "
-            "FORCE_NOT_NULL (external_id, account, stage))",
-            buffer,
-        )
-    else:
-        cursor.executemany(
-            f"INSERT INTO {STAGE} ({columns}) VALUES ({', '.join(['%s'] * len(STAGE_COLUMNS))})",
-            [(*row[:3], str(row[3]), *row[4:]) for row in rows],
-        )
+
+
+def _copy_text(records: list[DealRecord]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(_stage_rows(records))
+    return buffer.getvalue()
 
 
 def _among(field: str, ids: list[int]) -> Q:

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from integrations.lease import lease_keep
 from integrations.models import Connection, SyncRun, SyncState
-from integrations.upsert import DealRecord, deals_bulk_upsert
+from integrations.upsert import Batch, DealRecord, deals_bulk_upsert
 from targets.models import Deal, Role, User
 from targets.money import MAX_AMOUNT
 from targets.services import deals_remove
@@ -95,27 +95,38 @@ def salesforce_sync(*, connection: Connection, run: SyncRun, client: SalesforceC
     owners = _Owners(connection.settings.get("owner_mapping") or {})
     # The next page is fetched and mapped while this one is written (read_ahead.py).
     mapped = (
-        (page, map_page(page.records, owners))
+        (page, outcome, Batch(outcome.records))
         for page in client.query_pages(soql(watermark), include_deleted=True)
         if page.records
+        for outcome in [map_page(page.records, owners)]
     )
     with read_ahead(mapped) as pages:
-        for page, outcome in pages:
-            _write_page(connection=connection, run=run, state=state, page=page, outcome=outcome)
+        for page, outcome, batch in pages:
+            _write_page(
+                connection=connection, run=run, state=state, page=page, outcome=outcome, batch=batch
+            )
     if state.resync_since is not None:
         _sweep(connection=connection, run=run, state=state)
 
 
 def _write_page(
-    *, connection: Connection, run: SyncRun, state: SyncState, page, outcome: PageOutcome
+    *,
+    connection: Connection,
+    run: SyncRun,
+    state: SyncState,
+    page,
+    outcome: PageOutcome,
+    batch: Batch,
 ) -> None:
     """One page, one transaction: deals, deletions, counts, watermark and lease."""
     if state.resync_since is None:
-        outcome.records = _changed(connection.source, outcome.records)
+        changed = _changed(connection.source, outcome.records)
+        if len(changed) < len(outcome.records):
+            batch = Batch(changed)
     last_stamp = parse_datetime(page.records[-1]["SystemModstamp"])
     with transaction.atomic():
         lease_keep(run=run)
-        deals_bulk_upsert(source=connection.source, records=outcome.records, run=run)
+        deals_bulk_upsert(source=connection.source, batches=[batch], run=run)
         removed = deals_remove(
             source=connection.source, external_ids=outcome.deleted, reason=REMOVED_REASON
         )

@@ -32,6 +32,11 @@ SECRET_SETTINGS: dict[str, tuple[str, ...]] = {
 }
 
 # Which deal source a connection writes as (a webhook pushes on behalf of a system).
+SALESFORCE_SOURCE_TAKEN = _(
+    "Another Salesforce connection records its deals under this source already. A full "
+    "resync of either would remove the deals of the other: record them under another source."
+)
+
 SYNC_SOURCES = [(v, label) for v, label in DealSource.choices if v != DealSource.MANUAL]
 
 
@@ -62,6 +67,14 @@ class Connection(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(schedule_minutes__gte=1), name="connection_schedule_positive"
+            ),
+            # A full resync removes the source's deals it did not see: two orgs writing one
+            # source would remove each other's.
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=models.Q(kind="salesforce"),
+                name="one_salesforce_connection_per_source",
+                violation_error_message=SALESFORCE_SOURCE_TAKEN,
             ),
         ]
 

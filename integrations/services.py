@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
@@ -16,7 +16,14 @@ from targets.models import User
 from targets.tasks import recompute_figures
 
 from .crypto import rotate
-from .models import SECRET_SETTINGS, Connection, ConnectionKind, RunKind, SyncRun
+from .models import (
+    SALESFORCE_SOURCE_TAKEN,
+    SECRET_SETTINGS,
+    Connection,
+    ConnectionKind,
+    RunKind,
+    SyncRun,
+)
 from .signals import sync_finished
 
 
@@ -62,9 +69,24 @@ def connection_save(
     connection.source = source or _default_source(kind, connection)
     connection.enabled = enabled
     connection.schedule_minutes = schedule_minutes
-    connection.save()
+    if kind == ConnectionKind.SALESFORCE and _salesforce_shares_source(connection):
+        raise ValidationError({"source": [str(SALESFORCE_SOURCE_TAKEN)]})
+    try:
+        with transaction.atomic():
+            connection.save()
+    except IntegrityError:
+        # Two admins adding one at the same moment: the database's constraint decides.
+        raise ValidationError({"source": [str(SALESFORCE_SOURCE_TAKEN)]}) from None
     _schedule(connection)
     return connection
+
+
+def _salesforce_shares_source(connection: Connection) -> bool:
+    return (
+        Connection.objects.filter(kind=ConnectionKind.SALESFORCE, source=connection.source)
+        .exclude(pk=connection.pk)
+        .exists()
+    )
 
 
 SYNC_TASK = "integrations.tasks.sync_connection"

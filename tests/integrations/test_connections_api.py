@@ -114,3 +114,27 @@ def test_deleting_a_connection_keeps_its_run_log(api, org):
     )
     client.delete(f"{URL}{connection_id}/")
     assert client.get("/api/v1/sync-runs/").json()["results"][0]["connection"] is None
+
+
+def test_a_second_salesforce_connection_on_the_same_source_is_refused(api, org):
+    # A full resync removes the deals of its source it did not see: two orgs on one source
+    # would remove each other's deals.
+    client = api(org.admin)
+    assert create(client).status_code == 201
+    response = create(client, name="Another org")
+    assert response.status_code == 400
+    assert "full resync" in response.json()["source"][0]
+    assert Connection.objects.count() == 1
+    other_source = create(client, name="Another org", source=DealSource.ERP)
+    assert other_source.status_code == 201, other_source.json()
+
+
+def test_the_database_refuses_a_second_salesforce_connection_on_one_source(org):
+    from django.db import IntegrityError, transaction
+
+    Connection.objects.create(kind="salesforce", name="One", source=DealSource.SALESFORCE)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Connection.objects.create(kind="salesforce", name="Two", source=DealSource.SALESFORCE)
+    Connection.objects.create(kind="erp", name="ERP", source=DealSource.ERP)
+    Connection.objects.create(kind="erp", name="ERP 2", source=DealSource.ERP)
+    assert Connection.objects.count() == 3

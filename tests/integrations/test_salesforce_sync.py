@@ -284,6 +284,7 @@ def test_test_connection_reports_success_and_refusal(salesforce, sf_connection, 
     ok, message = connection_test(connection=sf_connection)
     assert ok and "API calls used today" in message
     bad = connection_save(
+        connection=sf_connection,
         kind="salesforce",
         name="Wrong secret",
         settings={**sf_connection.settings, "client_secret": "wrong"},

@@ -92,3 +92,25 @@ def test_the_buttons_speak_chinese(admin_client, sf_connection):
     admin_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
     html = admin_client.get(change_page(sf_connection)).content.decode()
     assert "检验连接" in html and "立即同步" in html
+
+
+def test_a_second_salesforce_connection_on_one_source_is_a_form_error(admin_client, sf_connection):
+    from integrations.models import Connection
+
+    response = admin_client.post(
+        reverse("admin:integrations_connection_add"),
+        {
+            "kind": "salesforce",
+            "name": "Another org",
+            "source": sf_connection.source,
+            "enabled": "on",
+            "schedule_minutes": 15,
+            "settings": "{}",
+            "new_secrets": "",
+        },
+    )
+    assert response.status_code == 200
+    assert (
+        "A full resync of either would remove the deals of the other" in response.content.decode()
+    )
+    assert Connection.objects.count() == 1

@@ -123,7 +123,7 @@ def test_a_second_salesforce_connection_on_the_same_source_is_refused(api, org):
     assert create(client).status_code == 201
     response = create(client, name="Another org")
     assert response.status_code == 400
-    assert "full resync" in response.json()["source"][0]
+    assert "全量重新同步" in response.json()["source"][0]  # the API speaks zh-hans by default
     assert Connection.objects.count() == 1
     other_source = create(client, name="Another org", source=DealSource.ERP)
     assert other_source.status_code == 201, other_source.json()

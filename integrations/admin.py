@@ -13,7 +13,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -180,6 +181,22 @@ class SyncRunAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind", "source", "connection"]
     date_hierarchy = "started_at"
+
+    exclude = ["failures"]
+    readonly_fields = ["failed_rows"]
+
+    @admin.display(description=_("failed rows"))
+    def failed_rows(self, obj: SyncRun):
+        if not obj.failures:
+            return "—"
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}: {} — {}",
+            (
+                (f.get("row") or f.get("id") or "?", f.get("field", ""), f.get("message", ""))
+                for f in obj.failures
+            ),
+        )
 
     @admin.display(description=_("duration (s)"))
     def duration(self, obj: SyncRun) -> str:

@@ -20,7 +20,7 @@ from targets.errors import field_error
 from targets.models import Deal, DealSource, User
 
 from .files import FileRejected, Table, check_size, open_tables
-from .models import RunKind
+from .models import FAILURES_KEPT, RunKind
 from .read_ahead import read_ahead
 from .records import People, RowError, check_rows, normalise_header
 from .services import run_finish, run_start
@@ -167,7 +167,13 @@ def _import_file(stream: IO[bytes], *, user: User | None, keep_good_rows: bool) 
         with nullcontext() if keep_good_rows else transaction.atomic():
             run = run_start(kind=RunKind.IMPORT, source=DealSource.CSV, started_by=user)
             write(run)
-            run_finish(run=run, fetched=result.rows, failed=result.failed, unmapped_owners=unmapped)
+            run_finish(
+                run=run,
+                fetched=result.rows,
+                failed=result.failed,
+                unmapped_owners=unmapped,
+                failures=[e.as_dict() for e in errors[:FAILURES_KEPT]],
+            )
     except _BadFile:
         pass
     except FileRejected:

@@ -32,6 +32,8 @@ SECRET_SETTINGS: dict[str, tuple[str, ...]] = {
 }
 
 # Which deal source a connection writes as (a webhook pushes on behalf of a system).
+FAILURES_KEPT = 100
+
 SALESFORCE_SOURCE_TAKEN = _(
     "Another Salesforce connection records its deals under this source already. A full "
     "resync of either would remove the deals of the other: record them under another source."
@@ -118,6 +120,13 @@ class SyncRun(models.Model):
     deleted = models.PositiveIntegerField(_("deleted"), default=0)
     failed = models.PositiveIntegerField(_("failed"), default=0)
     unmapped_owners = models.JSONField(_("unmapped owners"), default=list, blank=True)
+    # `failed` counts every failed row; these are the first FAILURES_KEPT of them, and why.
+    failures = models.JSONField(
+        _("failed rows"),
+        default=list,
+        blank=True,
+        help_text=_("The first 100 rows that failed, each with the field and the reason."),
+    )
     error = models.TextField(_("error"), blank=True)
     # The Celery task that runs it: a redelivered message finds its run again, and the
     # attempts counted on it stop a message that kills its worker from looping forever.

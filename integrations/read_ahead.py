@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from queue import Full, Queue
 from typing import TypeVar
 
+from django.utils import translation
+
 T = TypeVar("T")
 
 _DONE = object()
@@ -35,6 +37,9 @@ def read_ahead(items: Iterable[T], *, ahead: int = 2) -> Iterator[Iterator[T]]:
     """
     hand_over: Queue = Queue(maxsize=ahead)
     stopped = threading.Event()
+    # The active language is the thread's own: messages made ahead (a row's error) are in
+    # the caller's.
+    language = translation.get_language()
 
     def put(entry: tuple[object, BaseException | None]) -> bool:
         while not stopped.is_set():
@@ -46,6 +51,8 @@ def read_ahead(items: Iterable[T], *, ahead: int = 2) -> Iterator[Iterator[T]]:
         return False
 
     def produce() -> None:
+        if language:
+            translation.activate(language)
         try:
             for item in items:
                 if not put((item, None)):

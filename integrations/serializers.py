@@ -64,6 +64,7 @@ class SyncRunSerializer(serializers.ModelSerializer):
             "deleted",
             "failed",
             "unmapped_owners",
+            "failures",
             "error",
         ]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -17,6 +19,7 @@ from targets.tasks import recompute_figures
 
 from .crypto import rotate
 from .models import (
+    FAILURES_KEPT,
     SALESFORCE_SOURCE_TAKEN,
     SECRET_SETTINGS,
     Connection,
@@ -165,6 +168,7 @@ def run_finish(
     fetched: int,
     failed: int,
     unmapped_owners: list[str] | None = None,
+    failures: list[dict[str, Any]] | None = None,
     error: str = "",
 ) -> SyncRun:
     """Close the run's log; when it wrote anything, recompute the figures (which announces
@@ -174,6 +178,8 @@ def run_finish(
     run.fetched = fetched
     run.failed = failed
     run.unmapped_owners = sorted(set(unmapped_owners or []))
+    if failures is not None:
+        run.failures = failures[:FAILURES_KEPT]
     run.error = error
     run.finished_at = timezone.now()
     run.save(
@@ -181,6 +187,7 @@ def run_finish(
             "fetched",
             "failed",
             "unmapped_owners",
+            "failures",
             "error",
             "finished_at",
             "created",
@@ -200,3 +207,9 @@ def run_finish(
     # After commit: a receiver's failure (alerts) must not undo the run's log.
     transaction.on_commit(lambda: sync_finished.send_robust(sender=SyncRun, run=run))
     return run
+
+
+def failures_kept(kept: list[dict[str, Any]], more: Iterable[dict[str, Any]]) -> list[dict]:
+    """A run's failed rows so far and more of them: the first FAILURES_KEPT, so a run of a
+    million bad rows keeps a readable log (its `failed` count has them all)."""
+    return kept + list(islice(more, max(FAILURES_KEPT - len(kept), 0)))

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from targets.errors import field_error
 
-from .models import Connection, ConnectionKind, RunKind, SyncRun, WebhookSignature
+from .models import FAILURES_KEPT, Connection, ConnectionKind, RunKind, SyncRun, WebhookSignature
 from .records import RowError, check_rows
 from .services import run_finish, run_start
 from .upsert import deals_bulk_upsert
@@ -131,7 +131,13 @@ def webhook_receive(*, connection: Connection, records: list[Any]) -> PushResult
         raise
     errors = sorted(not_objects + errors, key=lambda e: e.row)
     failed = len({e.row for e in errors})
-    run_finish(run=run, fetched=len(records), failed=failed, unmapped_owners=unmapped)
+    run_finish(
+        run=run,
+        fetched=len(records),
+        failed=failed,
+        unmapped_owners=unmapped,
+        failures=[e.as_dict() for e in errors[:FAILURES_KEPT]],
+    )
     return PushResult(
         run=run,
         rows=len(records),

@@ -23,6 +23,7 @@ from django.utils.dateparse import parse_datetime
 from integrations.lease import lease_keep
 from integrations.models import Connection, SyncRun, SyncState
 from integrations.records import check_rows
+from integrations.services import failures_kept
 from integrations.upsert import deals_bulk_upsert
 from targets.models import User
 
@@ -72,8 +73,12 @@ def erp_sync(*, connection: Connection, run: SyncRun, client: ErpClient) -> None
             run.unmapped_owners = sorted(
                 set(run.unmapped_owners) | {c.unmapped_owner for c in bad if c.unmapped_owner}
             )
+            run.failures = failures_kept(run.failures, (e.as_dict() for c in bad for e in c.errors))
             SyncRun.objects.filter(pk=run.pk).update(
-                fetched=run.fetched, failed=run.failed, unmapped_owners=run.unmapped_owners
+                fetched=run.fetched,
+                failed=run.failed,
+                unmapped_owners=run.unmapped_owners,
+                failures=run.failures,
             )
     # The pass is complete (an empty page came): only now is everything up to `newest` in.
     if newest != state.watermark:

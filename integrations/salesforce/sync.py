@@ -16,7 +16,6 @@ removed at the end (a full resync, which itself may span several runs).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -25,9 +24,11 @@ from typing import Any
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from integrations.lease import lease_keep
 from integrations.models import Connection, SyncRun, SyncState
+from integrations.services import failures_kept
 from integrations.upsert import Batch, DealRecord, deals_bulk_upsert
 from targets.models import Deal, Role, User
 from targets.money import MAX_AMOUNT
@@ -36,7 +37,6 @@ from targets.services import deals_remove
 from ..read_ahead import read_ahead
 from .client import SalesforceClient
 
-logger = logging.getLogger(__name__)
 RECYCLE_BIN = timedelta(days=15)
 FIELDS = (
     "Id",
@@ -78,6 +78,8 @@ class PageOutcome:
     deleted: list[str] = field(default_factory=list)
     failed_ids: list[str] = field(default_factory=list)
     unmapped: set[str] = field(default_factory=set)
+    # {"id", "field", "message"} of each failed row, for the run log.
+    failures: list[dict[str, str]] = field(default_factory=list)
 
 
 def salesforce_sync(*, connection: Connection, run: SyncRun, client: SalesforceClient) -> None:
@@ -134,11 +136,13 @@ def _write_page(
         run.failed += len(outcome.failed_ids)
         run.deleted += removed
         run.unmapped_owners = sorted(set(run.unmapped_owners) | outcome.unmapped)
+        run.failures = failures_kept(run.failures, outcome.failures)
         SyncRun.objects.filter(pk=run.pk).update(
             fetched=run.fetched,
             failed=run.failed,
             deleted=run.deleted,
             unmapped_owners=run.unmapped_owners,
+            failures=run.failures,
         )
         state.watermark = last_stamp
         fields = ["watermark"]
@@ -229,20 +233,24 @@ def map_page(rows: list[dict[str, Any]], owners: _Owners) -> PageOutcome:
     for row in live:
         owner_id = owners.rep_for(row.get("OwnerId") or "", _owner_email(row))
         if owner_id is None:
-            outcome.unmapped.add(_owner_label(row))
+            label = _owner_label(row)
+            outcome.unmapped.add(label)
             outcome.failed_ids.append(row["Id"])
+            outcome.failures.append(
+                {
+                    "id": row["Id"],
+                    "field": "OwnerId",
+                    "message": _("No active rep for the owner %(owner)s.") % {"owner": label},
+                }
+            )
             continue
         record = to_record(row, owner_id)
-        if record is None:
-            logger.warning(
-                "Opportunity %s refused: Amount %r, CloseDate %r",
-                row.get("Id"),
-                row.get("Amount"),
-                row.get("CloseDate"),
-            )
-            outcome.failed_ids.append(row["Id"])
+        if isinstance(record, DealRecord):
+            outcome.records.append(record)
             continue
-        outcome.records.append(record)
+        field_name, message = record
+        outcome.failed_ids.append(row["Id"])
+        outcome.failures.append({"id": row["Id"], "field": field_name, "message": message})
     return outcome
 
 
@@ -251,17 +259,22 @@ def _owner_label(row: dict[str, Any]) -> str:
     return f"{row.get('OwnerId') or '?'} <{email}>" if email else str(row.get("OwnerId") or "?")
 
 
-def to_record(row: dict[str, Any], owner_id: int) -> DealRecord | None:
-    """An Opportunity as a deal, or None when it cannot be one (no close date, a negative
-    or absurd amount). An open opportunity without an Amount is a deal of 0: it is in the
-    pipeline and counts nothing until someone prices it."""
+def to_record(row: dict[str, Any], owner_id: int) -> DealRecord | tuple[str, str]:
+    """An Opportunity as a deal, or (field, why) when it cannot be one (no close date, a
+    negative or absurd amount). An open opportunity without an Amount is a deal of 0: it is
+    in the pipeline and counts nothing until someone prices it."""
     try:
         amount = Decimal(str(row["Amount"])) if row.get("Amount") is not None else Decimal(0)
+    except (InvalidOperation, TypeError, ValueError):
+        return "Amount", _("The amount %(amount)s is not a number.") % {"amount": row["Amount"]}
+    if amount < 0:
+        return "Amount", _("The amount cannot be negative.")
+    if amount > MAX_AMOUNT:
+        return "Amount", _("Amounts are limited to 9,999,999,999,999.99.")
+    try:
         close_date = date.fromisoformat(row["CloseDate"])
-    except (InvalidOperation, KeyError, TypeError, ValueError):
-        return None
-    if amount < 0 or amount > MAX_AMOUNT:
-        return None
+    except (KeyError, TypeError, ValueError):
+        return "CloseDate", _("The opportunity has no close date (YYYY-MM-DD).")
     account = ((row.get("Account") or {}).get("Name") or row.get("AccountId") or "—")[:200]
     return DealRecord(
         external_id=row["Id"],

@@ -104,6 +104,18 @@ def test_keep_good_rows_writes_the_good_rows_of_a_bad_file(api, org):
     assert list(Deal.objects.values_list("external_id", flat=True)) == ["C-1"]
     run = SyncRun.objects.get()
     assert (run.failed, run.unmapped_owners) == (6, ["ghost@example.com"])
+    # The run log keeps each failed row and why, as the response gave them.
+    assert run.failures == body["errors"]
+    assert [(f["row"], f["field"]) for f in run.failures] == [
+        (3, "amount"),
+        (4, "amount"),
+        (5, "close_date"),
+        (6, "owner"),
+        (7, "external_id"),
+        (8, "won"),
+    ]
+    logged = api(org.admin).get(f"/api/v1/sync-runs/{run.pk}/").json()
+    assert logged["failures"] == body["errors"]
 
 
 def test_a_dry_run_reports_what_would_happen_and_writes_nothing(api, org):

@@ -74,3 +74,17 @@ def test_leaving_early_stops_the_producer_and_leaves_no_thread():
             if item == 5:
                 raise RuntimeError("the database refused the batch")
     assert threads_named_read_ahead() == []
+
+
+def test_items_are_made_in_the_language_of_the_caller():
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    def messages():
+        yield gettext("The amount cannot be negative.")
+
+    with translation.override("zh-hans"), read_ahead(messages()) as items:
+        made = list(items)
+    with translation.override("zh-hans"):
+        assert made == [gettext("The amount cannot be negative.")]
+    assert made != ["The amount cannot be negative."]

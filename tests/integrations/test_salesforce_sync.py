@@ -151,6 +151,13 @@ def test_unmapped_owners_are_reported_and_counted_never_dropped_silently(
     run = sync(sf_connection)
     assert (run.fetched, run.created, run.failed) == (3, 2, 1)
     assert run.unmapped_owners == [f"{stranger.owner_id} <stranger@example.com>"]
+    assert run.failures == [
+        {
+            "id": stranger.id,
+            "field": "OwnerId",
+            "message": f"No active rep for the owner {stranger.owner_id} <stranger@example.com>.",
+        }
+    ]
     assert deals()[mapped.id].owner == org.dave
 
 
@@ -323,9 +330,18 @@ def test_a_sync_that_changed_deals_recomputes_the_figures_and_one_that_did_not_d
 
 
 def test_opportunities_that_cannot_be_deals_are_counted_as_failed(salesforce, sf_connection, org):
-    salesforce.add(stamp=at(0), amount=-10.0)  # a credit note is not a deal
-    salesforce.add(stamp=at(1), amount=1e16)
+    credit_note = salesforce.add(stamp=at(0), amount=-10.0)  # a credit note is not a deal
+    absurd = salesforce.add(stamp=at(1), amount=1e16)
     good = salesforce.add(stamp=at(2), account=None)  # no account at all: shown as a dash
     run = sync(sf_connection)
     assert (run.fetched, run.created, run.failed) == (3, 1, 2)
     assert deals()[good.id].account == "—"
+    # The run log says which and why, in the worker's language.
+    assert run.failures == [
+        {"id": credit_note.id, "field": "Amount", "message": "The amount cannot be negative."},
+        {
+            "id": absurd.id,
+            "field": "Amount",
+            "message": "Amounts are limited to 9,999,999,999,999.99.",
+        },
+    ]

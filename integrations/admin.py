@@ -182,8 +182,12 @@ class SyncRunAdmin(admin.ModelAdmin):
     list_filter = ["kind", "source", "connection"]
     date_hierarchy = "started_at"
 
-    exclude = ["failures"]
-    readonly_fields = ["failed_rows"]
+    exclude = ["failures", "unmapped_owners"]
+    readonly_fields = ["owners_not_mapped", "failed_rows"]
+
+    @admin.display(description=_("unmapped owners"))
+    def owners_not_mapped(self, obj: SyncRun) -> str:
+        return ", ".join(obj.unmapped_owners) or "—"
 
     @admin.display(description=_("failed rows"))
     def failed_rows(self, obj: SyncRun):

@@ -48,12 +48,37 @@ def demo_connections_seed(*, now: datetime) -> DemoConnections:
 
 
 def _logged_run(connection: Connection, *, finished: datetime, error: str) -> None:
-    fetched = Deal.objects.filter(source=connection.source).count() if not error else 0
+    failures = [] if error else _demo_failures()
+    fetched = Deal.objects.filter(source=connection.source).count() + len(failures)
     run = run_start(kind=RunKind.SYNC, source=connection.source, connection=connection)
-    run_finish(run=run, fetched=fetched, failed=0, error=error)
+    run_finish(
+        run=run,
+        fetched=0 if error else fetched,
+        failed=len(failures),
+        unmapped_owners=["005DEMO0000000001 <former.rep@example.com>"] if failures else [],
+        failures=failures,
+        error=error,
+    )
     # The demo's history: as if the run had finished then, not now.
     SyncRun.objects.filter(pk=run.pk).update(
         started_at=finished - timedelta(seconds=40), finished_at=finished
     )
     if not error:  # run_finish recorded the error; the success time follows the run's
         Connection.objects.filter(pk=connection.pk).update(last_success_at=finished)
+
+
+def _demo_failures() -> list[dict[str, str]]:
+    """What a real org sends now and then: an owner who left, a credit note."""
+    owner = "005DEMO0000000001 <former.rep@example.com>"
+    return [
+        {
+            "id": "006DEMO0000000101",
+            "field": "OwnerId",
+            "message": _("No active rep for the owner %(owner)s.") % {"owner": owner},
+        },
+        {
+            "id": "006DEMO0000000102",
+            "field": "Amount",
+            "message": _("The amount cannot be negative."),
+        },
+    ]

@@ -130,7 +130,7 @@ class SyncRun(models.Model):
     error = models.TextField(_("error"), blank=True)
     # The Celery task that runs it: a redelivered message finds its run again, and the
     # attempts counted on it stop a message that kills its worker from looping forever.
-    task_id = models.CharField(max_length=64, blank=True, db_index=True)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True, db_index=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:

@@ -84,6 +84,15 @@ def check_rows(
             yield _check(number, raw, batch_people, seen)
 
 
+def ids_by_email(pairs: Iterable[tuple[int, str]]) -> dict[str, int | None]:
+    """(user id, lower-cased e-mail) pairs → e-mail → id; None for an e-mail several users
+    share, which names nobody."""
+    by_email: dict[str, int | None] = {}
+    for pk, email in pairs:
+        by_email[email] = None if email in by_email else pk
+    return by_email
+
+
 class People:
     """Users by id, and by lower-cased e-mail (None when two users share it)."""
 
@@ -94,15 +103,10 @@ class People:
     @classmethod
     def everyone(cls) -> People:
         """Every user, in one query: for a large file, cheaper than a query per batch."""
-        ids: set[int] = set()
-        by_email: dict[str, int | None] = {}
-        for pk, email in User.objects.annotate(email_lower=Lower("email")).values_list(
-            "pk", "email_lower"
-        ):
-            ids.add(pk)
-            if email:
-                by_email[email] = None if email in by_email else pk
-        return cls(ids, by_email)
+        users = list(
+            User.objects.annotate(email_lower=Lower("email")).values_list("pk", "email_lower")
+        )
+        return cls({pk for pk, _email in users}, ids_by_email(u for u in users if u[1]))
 
     @classmethod
     def named_in(cls, raws: Iterable[dict[str, Any]]) -> People:
@@ -122,14 +126,15 @@ class People:
         found_ids = (
             set(User.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
         )
-        by_email: dict[str, int | None] = {}
-        if emails:
-            for pk, email in (
+        by_email = (
+            ids_by_email(
                 User.objects.annotate(email_lower=Lower("email"))
                 .filter(email_lower__in=emails)
                 .values_list("pk", "email_lower")
-            ):
-                by_email[email] = None if email in by_email else pk
+            )
+            if emails
+            else {}
+        )
         return cls(found_ids, by_email)
 
 

@@ -24,11 +24,7 @@ from itertools import islice
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import (
-    Exists,
-    OuterRef,
-    Q,
-)
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -169,15 +165,8 @@ def _upsert_batch(*, source: str, batch: Batch) -> tuple[int, int]:
     if existing:
         Credit.objects.filter(_among("deal_id", existing)).delete()
         sole_owner = [pk for pk in existing if pk not in own_splits and pk not in kept]
-        if sole_owner:
-            deals = Deal._meta.db_table
-            condition, params = _id_among(f"{deals}.id", sole_owner)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {Credit._meta.db_table} ({_CREDIT_COLUMNS}) "
-                    f"SELECT {_sole_owner_credit(deals)} FROM {deals} WHERE {condition}",
-                    params,
-                )
+        with connection.cursor() as cursor:
+            _credit_sole_owners(cursor, sole_owner)
     own = [pk for pk, _new in returned if pk in own_splits]
     _credits_from_splits([*own, *kept], records, kept)
     return len(records) - len(existing), len(existing)
@@ -215,15 +204,23 @@ def _write_deals(cursor, *, source: str, with_splits: list[str]) -> list[tuple[i
     cursor.execute(f"{upsert} RETURNING id, external_id, created_at = %s", [source, now, now, now])
     written = cursor.fetchall()
     splits = set(with_splits)
-    fresh = [pk for pk, external_id, new in written if new and external_id not in splits]
-    if fresh:
-        condition, params = _id_among(f"{deals}.id", fresh)
-        cursor.execute(
-            f"INSERT INTO {credits} ({_CREDIT_COLUMNS}) "
-            f"SELECT {_sole_owner_credit(deals)} FROM {deals} WHERE {condition}",
-            params,
-        )
+    _credit_sole_owners(
+        cursor, [pk for pk, external_id, new in written if new and external_id not in splits]
+    )
     return [(pk, bool(new)) for pk, external_id, new in written if not new or external_id in splits]
+
+
+def _credit_sole_owners(cursor, deal_ids: list[int]) -> None:
+    """The one credit of each of these deals (which have none), read from the deals."""
+    if not deal_ids:
+        return
+    deals = Deal._meta.db_table
+    condition, params = _id_among(f"{deals}.id", deal_ids)
+    cursor.execute(
+        f"INSERT INTO {Credit._meta.db_table} ({_CREDIT_COLUMNS}) "
+        f"SELECT {_sole_owner_credit(deals)} FROM {deals} WHERE {condition}",
+        params,
+    )
 
 
 def _id_among(column: str, ids: list[int]) -> tuple[str, list]:

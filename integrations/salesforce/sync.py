@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from integrations.lease import lease_keep
 from integrations.models import Connection, SyncRun, SyncState
+from integrations.records import ids_by_email
 from integrations.services import failures_kept
 from integrations.upsert import Batch, DealRecord, deals_bulk_upsert
 from targets.models import Deal, Role, User
@@ -74,12 +75,19 @@ def parse_datetime(value: str) -> datetime:
 
 @dataclass
 class PageOutcome:
+    fetched: int
+    last_stamp: datetime
     records: list[DealRecord] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
-    failed_ids: list[str] = field(default_factory=list)
     unmapped: set[str] = field(default_factory=set)
     # {"id", "field", "message"} of each failed row, for the run log.
     failures: list[dict[str, str]] = field(default_factory=list)
+    # The records made ready to write (made with the page, ahead of its writing).
+    batch: Batch | None = None
+
+    @property
+    def failed_ids(self) -> list[str]:
+        return [failure["id"] for failure in self.failures]
 
 
 def salesforce_sync(*, connection: Connection, run: SyncRun, client: SalesforceClient) -> None:
@@ -97,42 +105,33 @@ def salesforce_sync(*, connection: Connection, run: SyncRun, client: SalesforceC
     owners = _Owners(connection.settings.get("owner_mapping") or {})
     # The next page is fetched and mapped while this one is written (read_ahead.py).
     mapped = (
-        (page, outcome, Batch(outcome.records))
+        map_page(page.records, owners)
         for page in client.query_pages(soql(watermark), include_deleted=True)
         if page.records
-        for outcome in [map_page(page.records, owners)]
     )
-    with read_ahead(mapped) as pages:
-        for page, outcome, batch in pages:
-            _write_page(
-                connection=connection, run=run, state=state, page=page, outcome=outcome, batch=batch
-            )
+    with read_ahead(mapped) as outcomes:
+        for outcome in outcomes:
+            _write_page(connection=connection, run=run, state=state, outcome=outcome)
     if state.resync_since is not None:
         _sweep(connection=connection, run=run, state=state)
 
 
 def _write_page(
-    *,
-    connection: Connection,
-    run: SyncRun,
-    state: SyncState,
-    page,
-    outcome: PageOutcome,
-    batch: Batch,
+    *, connection: Connection, run: SyncRun, state: SyncState, outcome: PageOutcome
 ) -> None:
     """One page, one transaction: deals, deletions, counts, watermark and lease."""
+    batch = outcome.batch
     if state.resync_since is None:
         changed = _changed(connection.source, outcome.records)
         if len(changed) < len(outcome.records):
             batch = Batch(changed)
-    last_stamp = parse_datetime(page.records[-1]["SystemModstamp"])
     with transaction.atomic():
         lease_keep(run=run)
         deals_bulk_upsert(source=connection.source, batches=[batch], run=run)
         removed = deals_remove(
             source=connection.source, external_ids=outcome.deleted, reason=REMOVED_REASON
         )
-        run.fetched += len(page.records)
+        run.fetched += outcome.fetched
         run.failed += len(outcome.failed_ids)
         run.deleted += removed
         run.unmapped_owners = sorted(set(run.unmapped_owners) | outcome.unmapped)
@@ -144,7 +143,7 @@ def _write_page(
             unmapped_owners=run.unmapped_owners,
             failures=run.failures,
         )
-        state.watermark = last_stamp
+        state.watermark = outcome.last_stamp
         fields = ["watermark"]
         if state.resync_since is not None and outcome.failed_ids:
             state.resync_kept = [*state.resync_kept, *outcome.failed_ids]
@@ -200,15 +199,12 @@ class _Owners:
             .values_list("username", "pk")
             .distinct()
         )
-        self.by_email: dict[str, int | None] = {}
-        for pk, email in (
+        self.by_email = ids_by_email(
             reps.annotate(email_lower=Lower("email"))
             .exclude(email="")
             .values_list("pk", "email_lower")
             .distinct()
-        ):
-            # A shared e-mail is ambiguous: it maps to nobody.
-            self.by_email[email] = None if email in self.by_email else pk
+        )
 
     def rep_for(self, owner_id: str, email: str) -> int | None:
         username = self.mapping.get(owner_id.lower()) or self.mapping.get(email)
@@ -223,7 +219,7 @@ def _owner_email(row: dict[str, Any]) -> str:
 def map_page(rows: list[dict[str, Any]], owners: _Owners) -> PageOutcome:
     """Records to write, ids to remove, and the rows that fail (never silently dropped).
     Makes no query."""
-    outcome = PageOutcome()
+    outcome = PageOutcome(fetched=len(rows), last_stamp=parse_datetime(rows[-1]["SystemModstamp"]))
     live = []
     for row in rows:
         if row.get("IsDeleted"):
@@ -235,7 +231,6 @@ def map_page(rows: list[dict[str, Any]], owners: _Owners) -> PageOutcome:
         if owner_id is None:
             label = _owner_label(row)
             outcome.unmapped.add(label)
-            outcome.failed_ids.append(row["Id"])
             outcome.failures.append(
                 {
                     "id": row["Id"],
@@ -249,8 +244,8 @@ def map_page(rows: list[dict[str, Any]], owners: _Owners) -> PageOutcome:
             outcome.records.append(record)
             continue
         field_name, message = record
-        outcome.failed_ids.append(row["Id"])
         outcome.failures.append({"id": row["Id"], "field": field_name, "message": message})
+    outcome.batch = Batch(outcome.records)
     return outcome
 
 
